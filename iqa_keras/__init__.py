@@ -1,0 +1,30 @@
+"""iqa_keras: a Keras 3 model zoo for image quality assessment.
+
+Public API::
+
+    from iqa_keras import build_model, load_model
+    model = build_model("fr_simple", input_size=288)
+"""
+import os as _os
+
+_os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from .layers import AbsDifference, AttentionBlock, Normalize, ResidualBlock, TileImage  # noqa: E402
+from .models import build_model, default_hyper_parameters, load_model  # noqa: E402
+from .registry import ARCHITECTURES, LOSSES  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ARCHITECTURES",
+    "LOSSES",
+    "AbsDifference",
+    "AttentionBlock",
+    "Normalize",
+    "ResidualBlock",
+    "TileImage",
+    "build_model",
+    "default_hyper_parameters",
+    "load_model",
+]

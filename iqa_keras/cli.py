@@ -1,0 +1,54 @@
+"""The ``iqa-keras`` command line: one subcommand per task.
+
+The top-level scripts (``evaluation_*.py``) call into this module too, so all
+argument handling lives in one place.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    """Lists the registered architectures with their parameter counts."""
+    from .models import build_model, default_hyper_parameters
+    from .registry import ARCHITECTURES
+
+    names = args.names or ARCHITECTURES.names()
+    rows = []
+    for name in names:
+        model = build_model(name)
+        total = model.count_params()
+        trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
+        rows.append((name, total, trainable, default_hyper_parameters(name)))
+    width = max(len(r[0]) for r in rows)
+    print(f"{'architecture':<{width}}  {'parameters':>12}  {'trainable':>12}  defaults")
+    for name, total, trainable, defaults in rows:
+        shown = ", ".join(f"{k}={v}" for k, v in defaults.items() if k != "name")
+        print(f"{name:<{width}}  {total:>12,}  {trainable:>12,}  {shown}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="iqa-keras", description="Keras 3 image quality assessment model zoo."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    models = sub.add_parser("models", help="list the registered architectures")
+    models.add_argument("names", nargs="*", help="only these architectures")
+    models.set_defaults(func=_cmd_models)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, TypeError, FileNotFoundError) as error:
+        print(f"iqa-keras {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

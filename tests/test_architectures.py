@@ -1,0 +1,163 @@
+"""The four FR networks against the reference tables in shared/reference/fr_architectures.md."""
+import keras
+import numpy as np
+import pytest
+
+import iqa_keras
+from iqa_keras import build_model, load_model
+from iqa_keras.cli import main as cli_main
+
+SEED_ROWS = {
+    # config row: (architecture, hyper-parameters, total, trainable) from the reference table
+    "simple, model 1": (
+        "fr_simple",
+        dict(nfs=[8, 16, 32, 64, 64, 64, 32, 16, 8, 16], kss=[5, 5, 3, 3], alpha=0.7, l2=[0, 1e-2], dense_num=32),
+        839_039,
+        839_039,
+    ),
+    "simple, model 2": (
+        "fr_simple",
+        dict(nfs=[8, 16, 32, 64, 64, 64, 32, 16, 8, 32], kss=[5, 5, 3, 3], alpha=0.5, l2=[1e-6, 1e-4], dense_num=32),
+        1_503_759,
+        1_503_759,
+    ),
+    "bn": (
+        "fr_bn",
+        dict(nfs=[8, 16, 32, 64, 64, 64, 32, 16, 8, 32], kss=[5, 5, 3, 3], alpha=0.5, l2=[1e-6, 1e-4], dense_num=32),
+        1_504_943,
+        1_504_351,
+    ),
+    "attention": (
+        "fr_attention",
+        dict(nfs=[8, 16, 32, 64, 64, 64, 32, 16, 8, 32], kss=[5, 5, 3, 3], alpha=0.5, l2=[1e-6, 1e-4], dense_num=32,
+             num_resblocks=3, attention_flag=True),
+        529_103,
+        528_367,
+    ),
+    "tiled": (
+        "fr_tiled",
+        dict(nfs=[8, 16, 32, 64, 64, 64, 32, 16, 8, 32], kss=[5, 5, 3, 3], alpha=0.5, l2=[1e-6, 1e-4], dense_num=32,
+             tile_size=72, lstm_units=32),
+        373_902,
+        373_902,
+    ),
+}
+ARCHITECTURE_NAMES = ["fr_simple", "fr_bn", "fr_attention", "fr_tiled"]
+
+
+def _trainable_count(model):
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+@pytest.mark.parametrize("row", list(SEED_ROWS))
+def test_parameter_counts_match_reference_table(row):
+    name, hyper, total, trainable = SEED_ROWS[row]
+    model = build_model(name, input_size=288, **hyper)
+    assert model.count_params() == total
+    assert _trainable_count(model) == trainable
+
+
+def _random_pair(rng, batch=2, size=288):
+    ref = rng.integers(0, 256, size=(batch, size, size, 3)).astype("float32")
+    dist = np.clip(ref + rng.normal(0, 25, size=ref.shape), 0, 255).astype("float32")
+    return ref, dist
+
+
+@pytest.mark.parametrize("name", ARCHITECTURE_NAMES)
+def test_one_encoder_serves_both_images(name, rng):
+    keras.utils.set_random_seed(0)
+    model = build_model(name, input_size=144, **({"tile_size": 72} if name == "fr_tiled" else {}))
+    encoders = [layer for layer in model.layers if layer.name == "encoder"]
+    assert len(encoders) == 1, "exactly one encoder sub-model (one set of weights)"
+    encoder = encoders[0]
+    # Every convolution of the encoder exists once in the whole model.
+    encoder_weight_ids = {id(w) for w in encoder.weights}
+    assert len(encoder_weight_ids) == len(encoder.weights)
+
+    ref, dist = _random_pair(rng, size=144)
+    diff_model = keras.Model(model.inputs, [model.get_layer(f"d{i}").output for i in range(1, 5)])
+    # Identical images: the difference maps are exactly zero.
+    for d in diff_model.predict([ref, ref], verbose=0):
+        assert np.array_equal(d, np.zeros_like(d))
+    # Different images: each difference map equals |E(ref) - E(dist)| computed
+    # with the one encoder called separately.
+    feats_ref = encoder.predict(ref, verbose=0)
+    feats_dist = encoder.predict(dist, verbose=0)
+    for d, fr, fd in zip(diff_model.predict([ref, dist], verbose=0), feats_ref, feats_dist):
+        np.testing.assert_allclose(d, np.abs(fr - fd), rtol=1e-5, atol=1e-5)
+        assert np.abs(d).max() > 0
+
+
+@pytest.mark.parametrize("name", ARCHITECTURE_NAMES)
+def test_output_changes_with_distorted_image(name, rng):
+    keras.utils.set_random_seed(1)
+    model = build_model(name, input_size=144, **({"tile_size": 72} if name == "fr_tiled" else {}))
+    ref, dist = _random_pair(rng, size=144)
+    other = np.clip(dist + rng.normal(0, 40, size=dist.shape), 0, 255).astype("float32")
+    a = model.predict([ref, dist], verbose=0)
+    b = model.predict([ref, other], verbose=0)
+    assert a.shape == (2, 1)
+    assert not np.allclose(a, b)
+
+
+@pytest.mark.parametrize("name", ARCHITECTURE_NAMES)
+def test_keras_round_trip_is_bit_identical(name, rng, tmp_path):
+    keras.utils.set_random_seed(2)
+    model = build_model(name)
+    ref, dist = _random_pair(rng)
+    before = model.predict([ref, dist], verbose=0)
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    loaded = load_model(path)
+    after = loaded.predict([ref, dist], verbose=0)
+    assert loaded.count_params() == model.count_params()
+    assert np.array_equal(before, after)
+
+
+def test_no_lambda_layers():
+    for name in ARCHITECTURE_NAMES:
+        model = build_model(name)
+        stack = list(model.layers)
+        while stack:
+            layer = stack.pop()
+            assert not isinstance(layer, keras.layers.Lambda), f"{name}: Lambda layer {layer.name}"
+            stack.extend(getattr(layer, "layers", []))
+
+
+def test_tiled_rejects_indivisible_input_size():
+    with pytest.raises(ValueError) as error:
+        build_model("fr_tiled", input_size=300, tile_size=72)
+    assert "300" in str(error.value) and "72" in str(error.value)
+
+
+def test_tiling_is_raster_order():
+    image = np.arange(4 * 4 * 1, dtype="float32").reshape(1, 4, 4, 1)
+    tiles = iqa_keras.TileImage(2)(image).numpy()
+    assert tiles.shape == (1, 4, 2, 2, 1)
+    expected = [image[0, :2, :2], image[0, :2, 2:], image[0, 2:, :2], image[0, 2:, 2:]]
+    for got, want in zip(tiles[0], expected):
+        assert np.array_equal(got, want)
+
+
+def test_normalize_maps_uint8_range_to_unit_interval():
+    out = iqa_keras.Normalize()(np.array([[0.0, 127.5, 255.0]])).numpy()
+    np.testing.assert_allclose(out, [[-1.0, 0.0, 1.0]])
+
+
+def test_unknown_architecture_lists_known_ones():
+    with pytest.raises(ValueError) as error:
+        build_model("fr_nope")
+    for known in ARCHITECTURE_NAMES:
+        assert known in str(error.value)
+
+
+def test_unknown_hyper_parameter_is_named():
+    with pytest.raises(TypeError, match="tile_size"):
+        build_model("fr_simple", tile_size=72)
+
+
+def test_cli_models_lists_parameter_counts(capsys):
+    assert cli_main(["models", "fr_simple", "fr_tiled"]) == 0
+    out = capsys.readouterr().out
+    assert "fr_simple" in out and "1,503,759" in out
+    assert "fr_tiled" in out and "373,902" in out
