@@ -11,6 +11,7 @@ _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from .layers import AbsDifference, AttentionBlock, Normalize, ResidualBlock, TileImage  # noqa: E402
+from .model_info import ModelInfo, read_info, save_model  # noqa: E402
 from .models import build_model, default_hyper_parameters, load_model  # noqa: E402
 from .registry import ARCHITECTURES, LOSSES  # noqa: E402
 
@@ -21,10 +22,13 @@ __all__ = [
     "LOSSES",
     "AbsDifference",
     "AttentionBlock",
+    "ModelInfo",
     "Normalize",
     "ResidualBlock",
     "TileImage",
     "build_model",
     "default_hyper_parameters",
     "load_model",
+    "read_info",
+    "save_model",
 ]

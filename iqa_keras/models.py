@@ -8,6 +8,7 @@ import keras
 
 from . import architectures  # noqa: F401  (registers the builders)
 from . import layers  # noqa: F401  (registers the custom layers for loading)
+from .model_info import ModelInfo, infer_info, read_info
 from .registry import ARCHITECTURES
 
 
@@ -25,7 +26,12 @@ def build_model(name: str, **hyper_parameters) -> keras.Model:
             f"architecture {name!r} has no hyper-parameter(s) {', '.join(unknown)}; "
             f"accepted: {', '.join(accepted)}"
         )
-    return builder(**hyper_parameters)
+    model = builder(**hyper_parameters)
+    info = infer_info(model)
+    info.architecture = name
+    info.hyper_parameters = {**default_hyper_parameters(name), **hyper_parameters}
+    model.iqa_info = info
+    return model
 
 
 def default_hyper_parameters(name: str) -> dict:
@@ -41,10 +47,15 @@ def default_hyper_parameters(name: str) -> dict:
 def load_model(path: str | os.PathLike, compile: bool = False) -> keras.Model:
     """Loads a ``.keras`` file written by this package (or any Keras 3 model).
 
+    The returned model carries ``model.iqa_info`` (a :class:`ModelInfo`): read
+    from the file when it was saved with ``iqa_keras.save_model``, inferred
+    from the model's inputs otherwise.
     ``compile=False`` by default: scoring needs no optimizer state, and a
     training run restores its own optimizer when it resumes.
     """
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"model file not found: {path}")
-    return keras.saving.load_model(path, compile=compile)
+    model = keras.saving.load_model(path, compile=compile)
+    model.iqa_info = read_info(path) or infer_info(model)
+    return model

@@ -161,3 +161,18 @@ def test_cli_models_lists_parameter_counts(capsys):
     out = capsys.readouterr().out
     assert "fr_simple" in out and "1,503,759" in out
     assert "fr_tiled" in out and "373,902" in out
+
+
+def test_save_model_stores_model_info(tmp_path):
+    model = build_model("fr_simple", input_size=64, dense_num=8)
+    model.iqa_info.score_mean, model.iqa_info.score_std = 4.47, 1.30
+    model.iqa_info.higher_is_better = False
+    path = tmp_path / "m.keras"
+    iqa_keras.save_model(model, path)
+    loaded = load_model(path)
+    info = loaded.iqa_info
+    assert (info.architecture, info.kind, info.input_size) == ("fr_simple", "fr", 64)
+    assert (info.score_mean, info.score_std, info.higher_is_better) == (4.47, 1.30, False)
+    assert info.hyper_parameters["dense_num"] == 8
+    assert info.denormalize(1.0) == pytest.approx(5.77)
+    assert [p.name for p in tmp_path.iterdir()] == ["m.keras"], "no temporary file left behind"

@@ -1,0 +1,80 @@
+"""Reading image files into RGB uint8 arrays, whatever their stored format.
+
+Grey, grey+alpha, RGBA, palette, 16-bit and float images all come out as
+``(H, W, 3)`` uint8 so that every model sees the same kind of input. A file
+that cannot be decoded is an error naming the file.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+IMAGE_EXTENSIONS = (".bmp", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
+
+
+class ImageReadError(ValueError):
+    """An image file is missing or cannot be decoded."""
+
+
+def to_rgb_uint8(array: np.ndarray, source: str = "array") -> np.ndarray:
+    """Converts a decoded image array (any depth, 1-4 channels) to RGB uint8.
+
+    16-bit data are scaled by 255/65535 (rounded), float data in [0, 1] by 255;
+    alpha is dropped (not composited), grey is repeated to three channels.
+    """
+    array = np.asarray(array)
+    if array.ndim == 2:
+        array = array[..., None]
+    if array.ndim != 3 or array.shape[-1] not in (1, 2, 3, 4):
+        raise ImageReadError(f"{source}: expected an image of shape (H, W[, 1-4]), got {array.shape}")
+    channels = array.shape[-1]
+    if channels in (2, 4):  # drop alpha
+        array = array[..., : channels - 1]
+    if array.shape[-1] == 1:
+        array = np.repeat(array, 3, axis=-1)
+    if array.dtype == np.uint8:
+        return np.ascontiguousarray(array)
+    if array.dtype == np.bool_:
+        return array.astype(np.uint8) * 255
+    if np.issubdtype(array.dtype, np.integer):
+        peak = 65535.0 if array.max(initial=0) > 255 or array.dtype.itemsize >= 2 else 255.0
+        if array.dtype.itemsize >= 4 and array.max(initial=0) > 65535:
+            peak = float(np.iinfo(array.dtype).max)
+        scaled = np.round(array.astype(np.float64) * (255.0 / peak))
+        return np.clip(scaled, 0, 255).astype(np.uint8)
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.isfinite(array).all():
+            raise ImageReadError(f"{source}: image holds non-finite values")
+        scale = 255.0 if array.max(initial=0) <= 1.0 else 1.0
+        return np.clip(np.round(array * scale), 0, 255).astype(np.uint8)
+    raise ImageReadError(f"{source}: unsupported pixel type {array.dtype}")
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """Reads ``path`` as an ``(H, W, 3)`` uint8 RGB array."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ImageReadError(f"image file not found: {path}")
+    try:
+        with Image.open(path) as image:
+            image.load()
+            if image.mode == "P":
+                image = image.convert("RGBA")
+            elif image.mode in ("CMYK", "YCbCr", "LAB", "HSV"):
+                image = image.convert("RGB")
+            elif image.mode == "1":
+                image = image.convert("L")
+            array = np.array(image)
+            if image.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
+                array = array.astype(np.uint16)
+            elif image.mode == "I" and array.max(initial=0) <= 65535:
+                array = array.astype(np.uint16)
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        raise ImageReadError(f"cannot decode image {path}: {error}") from None
+    return to_rgb_uint8(array, source=path)
+
+
+def is_image_file(name: str) -> bool:
+    return name.lower().endswith(IMAGE_EXTENSIONS)
