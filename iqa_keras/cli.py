@@ -29,6 +29,16 @@ def _cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    """Trains (or resumes) the run a config file describes."""
+    from .config import load_config
+    from .training import train
+
+    config = load_config(args.config, args.set)
+    train(config, args.out)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="iqa-keras", description="Keras 3 image quality assessment model zoo."
@@ -37,6 +47,15 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="list the registered architectures")
     models.add_argument("names", nargs="*", help="only these architectures")
     models.set_defaults(func=_cmd_models)
+
+    train = sub.add_parser("train", help="train a model from a config file (resumes if interrupted)")
+    train.add_argument("config", help="config text file (TOML), e.g. configs/demo_fr_simple.toml")
+    train.add_argument("--out", help="run folder (default: the config's output.dir, else runs/<config name>)")
+    train.add_argument(
+        "--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+        help="override a config value, e.g. --set train.epochs=3 (repeatable)",
+    )
+    train.set_defaults(func=_cmd_train)
     return parser
 
 

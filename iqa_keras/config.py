@@ -1,0 +1,358 @@
+"""Config text files (TOML) -> validated dataclasses.
+
+A config names everything a run needs: model, loss, datasets, augmentation,
+optimizer, training schedule and output folder. Unknown keys, wrong types and
+missing required values are errors that name the file and the key, so a typo
+never silently falls back to a default. ``--set section.key=value`` overrides
+use the same checks.
+"""
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import os
+import tomllib
+import types
+import typing
+from pathlib import Path
+from typing import Any, Optional, Union
+
+
+class ConfigError(ValueError):
+    """A config file or override is invalid; the message names file and key."""
+
+
+@dataclasses.dataclass
+class ModelSection:
+    """``[model]``: the architecture and its hyper-parameters (any other key)."""
+
+    architecture: str = "fr_simple"
+    input_size: int = 288
+    hyper_parameters: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class LossSection:
+    """``[loss]``: a registered loss name and its keyword options (any other key)."""
+
+    name: str = "fr_loss"
+    options: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class DatasetSection:
+    """One ``[[data.datasets]]`` entry.
+
+    ``split``: "auto" (the dataset's official split when it has one, else a
+    seeded split by content), "official", "content", or one of
+    "train"/"val"/"test" to use the whole dataset for that role.
+    ``score_norm``: "auto" (mean/std of its training split), "none", or
+    ``[mean, std]`` as in the seed's configs.
+    ``crop``: "center", "random" (training only; validation is centred), "pad".
+    """
+
+    name: str = "embedded"
+    root: Optional[str] = None
+    db: Optional[str] = None
+    split: str = "auto"
+    fractions: dict = dataclasses.field(default_factory=lambda: {"train": 0.8, "val": 0.2})
+    score_norm: Union[str, list] = "auto"
+    crop: str = "center"
+
+    @property
+    def label(self) -> str:
+        return self.db or self.name
+
+
+@dataclasses.dataclass
+class DataSection:
+    """``[data]``: the datasets (the embedded synthetic set when none is named)."""
+
+    datasets: list = dataclasses.field(default_factory=lambda: [DatasetSection()])
+    seed: int = 0
+    cache_dir: Optional[str] = None
+
+
+@dataclasses.dataclass
+class AugmentSection:
+    """``[augment]``: paired augmentation of the training pairs.
+
+    ``lightness``: [low, high] range of the CIE-Lab L scale factor, or [] for none.
+    """
+
+    enabled: bool = True
+    rot90: bool = True
+    flip_lr: bool = True
+    flip_ud: bool = True
+    lightness: list = dataclasses.field(default_factory=lambda: [0.3, 1.5])
+
+
+@dataclasses.dataclass
+class OptimizerSection:
+    """``[optimizer]``: Adam with step decay (lr x decay_factor every decay_every epochs)."""
+
+    name: str = "adam"
+    learning_rate: float = 1e-4
+    decay_factor: float = 0.1
+    decay_every: int = 10
+    clipnorm: Optional[float] = None
+
+
+@dataclasses.dataclass
+class TrainSection:
+    """``[train]``: schedule, seed, checkpoint monitor, stages and distribution."""
+
+    epochs: int = 30
+    batch_size: int = 16
+    seed: int = 0
+    monitor: str = "val_main"
+    monitor_mode: str = "max"
+    early_stopping_patience: int = 0
+    initial_weights: Optional[str] = None
+    strategy: str = "default"
+    steps_per_epoch: Optional[int] = None
+    verbose: int = 2
+
+
+@dataclasses.dataclass
+class OutputSection:
+    """``[output]``: where the run folder goes and how often scatter plots are drawn."""
+
+    dir: Optional[str] = None
+    plot_every: int = 1
+
+
+@dataclasses.dataclass
+class Config:
+    model: ModelSection = dataclasses.field(default_factory=ModelSection)
+    loss: LossSection = dataclasses.field(default_factory=LossSection)
+    data: DataSection = dataclasses.field(default_factory=DataSection)
+    augment: AugmentSection = dataclasses.field(default_factory=AugmentSection)
+    optimizer: OptimizerSection = dataclasses.field(default_factory=OptimizerSection)
+    train: TrainSection = dataclasses.field(default_factory=TrainSection)
+    output: OutputSection = dataclasses.field(default_factory=OutputSection)
+    source: str = "<defaults>"
+    text: str = ""
+
+    def run_dir(self) -> Path:
+        if self.output.dir:
+            return Path(self.output.dir)
+        stem = Path(self.source).stem if self.source != "<defaults>" else "run"
+        return Path("runs") / stem
+
+    def to_dict(self) -> dict:
+        raw = dataclasses.asdict(self)
+        raw.pop("source"), raw.pop("text")
+        raw["model"] = {"architecture": self.model.architecture, "input_size": self.model.input_size,
+                        **self.model.hyper_parameters}
+        raw["loss"] = {"name": self.loss.name, **self.loss.options}
+        return raw
+
+
+SECTIONS = {
+    "model": ModelSection,
+    "loss": LossSection,
+    "data": DataSection,
+    "augment": AugmentSection,
+    "optimizer": OptimizerSection,
+    "train": TrainSection,
+    "output": OutputSection,
+}
+# Sections whose unknown keys are collected as free options, checked later
+# against the builder's or the loss's signature.
+OPEN_SECTIONS = {"model": "hyper_parameters", "loss": "options"}
+CHOICES = {
+    "train.strategy": ("default", "mirrored", "multi_worker"),
+    "train.monitor_mode": ("max", "min"),
+    "optimizer.name": ("adam",),
+    "dataset.split": ("auto", "official", "content", "train", "val", "test"),
+    "dataset.crop": ("center", "random", "pad"),
+}
+
+
+def _type_name(hint) -> str:
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+
+
+def _matches(value: Any, hint) -> bool:
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        return any(_matches(value, arg) for arg in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if origin is list or hint is list:
+        return isinstance(value, list)
+    if origin is dict or hint is dict:
+        return isinstance(value, dict)
+    return isinstance(value, hint)
+
+
+def _build(cls, table: dict, where: str, source: str, open_field: str | None = None):
+    """Fills dataclass ``cls`` from a TOML table, checking keys and types."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: {where}: expected a table, got {type(table).__name__}")
+    hints = typing.get_type_hints(cls)
+    known = [f.name for f in dataclasses.fields(cls) if f.name != open_field]
+    values, extra = {}, {}
+    for key, value in table.items():
+        key_path = f"{where}.{key}" if where else key
+        if key not in known:
+            if open_field:
+                extra[key] = value
+                continue
+            raise ConfigError(
+                f"{source}: {key_path}: unknown key; expected one of: {', '.join(known)}"
+            )
+        if cls is DataSection and key == "datasets":
+            if not isinstance(value, list) or not value:
+                raise ConfigError(f"{source}: {key_path}: expected a non-empty array of tables")
+            value = [
+                _build(DatasetSection, item, f"{key_path}[{i}]", source) for i, item in enumerate(value)
+            ]
+        elif not _matches(value, hints[key]):
+            raise ConfigError(
+                f"{source}: {key_path}: expected {_type_name(hints[key])}, got {value!r}"
+            )
+        elif hints[key] is float and value is not None:
+            value = float(value)
+        values[key] = value
+    if open_field:
+        values[open_field] = extra
+    return cls(**values)
+
+
+def _check_choices(config: Config) -> None:
+    src = config.source
+    for dotted, allowed in CHOICES.items():
+        section, key = dotted.split(".")
+        targets = (
+            [(f"data.datasets[{i}].{key}", d) for i, d in enumerate(config.data.datasets)]
+            if section == "dataset"
+            else [(dotted, getattr(config, section))]
+        )
+        for where, obj in targets:
+            if getattr(obj, key) not in allowed:
+                raise ConfigError(
+                    f"{src}: {where}: expected one of {', '.join(allowed)}, got {getattr(obj, key)!r}"
+                )
+    for i, ds in enumerate(config.data.datasets):
+        where = f"data.datasets[{i}]"
+        norm = ds.score_norm
+        if isinstance(norm, str) and norm not in ("auto", "none"):
+            raise ConfigError(f"{src}: {where}.score_norm: expected \"auto\", \"none\" or [mean, std], got {norm!r}")
+        if isinstance(norm, list) and (len(norm) != 2 or not all(_matches(v, float) for v in norm) or norm[1] <= 0):
+            raise ConfigError(f"{src}: {where}.score_norm: expected [mean, std] with std > 0, got {norm!r}")
+        bad = set(ds.fractions) - {"train", "val", "test"}
+        if bad or not ds.fractions or any(not _matches(v, float) or v < 0 for v in ds.fractions.values()):
+            raise ConfigError(f"{src}: {where}.fractions: expected {{train = f, val = f[, test = f]}}, got {ds.fractions!r}")
+        if abs(sum(ds.fractions.values()) - 1.0) > 1e-6:
+            raise ConfigError(f"{src}: {where}.fractions: must sum to 1, got {ds.fractions!r}")
+    labels = [ds.label for ds in config.data.datasets]
+    if len(set(labels)) != len(labels):
+        raise ConfigError(f"{src}: data.datasets: two datasets share the label {labels}; set `db` to tell them apart")
+    positive = {"train.epochs": config.train.epochs, "train.batch_size": config.train.batch_size,
+                "model.input_size": config.model.input_size, "optimizer.learning_rate": config.optimizer.learning_rate}
+    for where, value in positive.items():
+        if value <= 0:
+            raise ConfigError(f"{src}: {where}: expected a positive number, got {value!r}")
+    if config.augment.lightness and (len(config.augment.lightness) != 2 or not 0 < config.augment.lightness[0] <= config.augment.lightness[1]):
+        raise ConfigError(f"{src}: augment.lightness: expected [low, high] with 0 < low <= high, or [], got {config.augment.lightness!r}")
+
+
+def _check_signatures(config: Config) -> None:
+    """Model hyper-parameters and loss options must be accepted by their builders."""
+    from . import architectures  # noqa: F401  (registration)
+    from .registry import ARCHITECTURES, LOSSES
+
+    src = config.source
+    try:
+        builder = ARCHITECTURES.get(config.model.architecture)
+    except ValueError as error:
+        raise ConfigError(f"{src}: model.architecture: {error}") from None
+    accepted = set(inspect.signature(builder).parameters) - {"input_size"}
+    for key in config.model.hyper_parameters:
+        if key not in accepted:
+            raise ConfigError(
+                f"{src}: model.{key}: unknown hyper-parameter of {config.model.architecture}; "
+                f"expected one of: architecture, input_size, {', '.join(sorted(accepted))}"
+            )
+    try:
+        from . import losses  # noqa: F401  (registration)
+    except ImportError:  # pragma: no cover - losses module not present
+        return
+    try:
+        loss_cls = LOSSES.get(config.loss.name)
+    except ValueError as error:
+        raise ConfigError(f"{src}: loss.name: {error}") from None
+    params = inspect.signature(loss_cls).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        accepted = set(params) - {"name", "reduction", "dtype"}
+        for key in config.loss.options:
+            if key not in accepted:
+                raise ConfigError(
+                    f"{src}: loss.{key}: unknown option of loss {config.loss.name}; "
+                    f"expected one of: name, {', '.join(sorted(accepted))}"
+                )
+
+
+def _parse_value(text: str) -> Any:
+    """An override value: TOML syntax (``3``, ``1e-4``, ``[1, 2]``, ``true``) or a bare string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_override(raw: dict, assignment: str, source: str = "--set") -> None:
+    """Applies ``section.key=value`` (or ``data.datasets.0.root=...``) to a raw table."""
+    if "=" not in assignment:
+        raise ConfigError(f"{source} {assignment!r}: expected section.key=value")
+    dotted, text = assignment.split("=", 1)
+    parts = dotted.strip().split(".")
+    if len(parts) < 2:
+        raise ConfigError(f"{source} {assignment!r}: expected section.key=value")
+    node: Any = raw
+    for i, part in enumerate(parts[:-1]):
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ConfigError(f"{source} {dotted}: index {part!r} out of range")
+            node = node[int(part)]
+        else:
+            if part == "datasets" and "datasets" not in node:
+                node["datasets"] = [{}]
+            node = node.setdefault(part, {})
+    node[parts[-1]] = _parse_value(text.strip())
+
+
+def config_from_dict(raw: dict, source: str = "<dict>", text: str = "") -> Config:
+    """Builds and validates a Config from an already-parsed table."""
+    values = {}
+    for key, table in raw.items():
+        if key not in SECTIONS:
+            raise ConfigError(f"{source}: [{key}]: unknown section; expected one of: {', '.join(SECTIONS)}")
+        values[key] = _build(SECTIONS[key], table, key, source, OPEN_SECTIONS.get(key))
+    config = Config(**values, source=source, text=text)
+    _check_choices(config)
+    _check_signatures(config)
+    return config
+
+
+def load_config(path: str | os.PathLike, overrides: list[str] | None = None) -> Config:
+    """Reads a TOML config file and applies ``--set`` overrides."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    for assignment in overrides or []:
+        apply_override(raw, assignment)
+    if overrides:
+        text += "\n# overrides from the command line:\n" + "".join(f"# --set {a}\n" for a in overrides)
+    return config_from_dict(raw, source=str(path), text=text)

@@ -1,0 +1,290 @@
+"""Config -> datasets, model, loss, optimizer, callbacks -> ``model.fit`` -> run folder.
+
+A run folder holds: ``config.toml`` (the config as run), ``history.csv``,
+``best.keras`` (best epoch by the monitor, with its ModelInfo), the resume
+state (``last.weights.h5`` + ``state.json``), ``metrics.json`` and ``plots/``.
+Starting the same command again resumes from the last finished epoch.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+
+from .callbacks import (
+    BestModelCheckpoint,
+    EarlyStopping,
+    EpochPlots,
+    HistoryCSV,
+    RunState,
+    StepDecay,
+    atomic_write_text,
+)
+from .config import Config, ConfigError
+from .model_info import ModelInfo
+from .models import build_model, load_model
+from .registry import LOSSES
+
+ROLES = ("train", "val", "test")
+
+
+@dataclasses.dataclass
+class PreparedData:
+    """The records of each role and the per-dataset score normalisation."""
+
+    records: dict  # role -> DataFrame (rows of every dataset, column `db` = label)
+    score_norm: dict  # db label -> (mean, std)
+    higher_is_better: dict  # db label -> bool
+    kind: str  # "fr" when the records have references, else "nr"
+
+
+def _split_dataset(records: pd.DataFrame, section, seed: int, source: str, index: int) -> dict:
+    from .data import split_by_content
+
+    where = f"{source}: data.datasets[{index}]"
+    if section.split in ROLES:
+        return {section.split: records}
+    has_official = "split" in records.columns and records["split"].notna().all()
+    if section.split == "official" and not has_official:
+        raise ConfigError(f"{where}.split: dataset {section.name!r} has no official split")
+    if has_official and section.split in ("auto", "official"):
+        return {role: part.reset_index(drop=True) for role, part in records.groupby("split")}
+    return split_by_content(records, fractions=dict(section.fractions), seed=seed)
+
+
+def prepare_data(config: Config) -> PreparedData:
+    """Reads, validates and splits every dataset of the config (no images loaded)."""
+    from .data import dataset_spec, read_dataset, validate_records
+
+    parts = {role: [] for role in ROLES}
+    norms, directions, kinds = {}, {}, set()
+    for index, section in enumerate(config.data.datasets):
+        kwargs = {"cache_dir": config.data.cache_dir} if section.name == "embedded" and config.data.cache_dir else {}
+        records = read_dataset(section.name, section.root, **kwargs)
+        validate_records(records)
+        records = records.assign(db=section.label, crop=section.crop)
+        splits = _split_dataset(records, section, config.data.seed, config.source, index)
+        for role, part in splits.items():
+            parts[role].append(part)
+        train_part = splits.get("train", records)
+        if section.score_norm == "auto":
+            std = float(train_part["mos"].std(ddof=0))
+            norms[section.label] = (float(train_part["mos"].mean()), std if std > 0 else 1.0)
+        elif section.score_norm == "none":
+            norms[section.label] = (0.0, 1.0)
+        else:
+            norms[section.label] = (float(section.score_norm[0]), float(section.score_norm[1]))
+        directions[section.label] = bool(dataset_spec(section.name).higher_is_better)
+        kinds.add("fr" if records["ref"].fillna("").astype(str).str.len().gt(0).all() else "nr")
+    if len(kinds) > 1:
+        raise ConfigError(f"{config.source}: data.datasets mixes full-reference and no-reference datasets")
+    records = {role: pd.concat(p, ignore_index=True) for role, p in parts.items() if p}
+    for role in ("train", "val"):
+        if role not in records or records[role].empty:
+            raise ConfigError(f"{config.source}: data.datasets: no records for the {role!r} role")
+    return PreparedData(records, norms, directions, kinds.pop())
+
+
+def make_pipelines(config: Config, data: PreparedData) -> dict:
+    """tf.data pipelines per role: shuffled and augmented for training only."""
+    from .data import make_dataset
+
+    augment = None
+    if config.augment.enabled:
+        augment = {
+            "rot90": config.augment.rot90,
+            "flip_lr": config.augment.flip_lr,
+            "flip_ud": config.augment.flip_ud,
+            "lightness": tuple(config.augment.lightness) or None,
+        }
+    pipelines = {}
+    for role, records in data.records.items():
+        training = role == "train"
+        pipelines[role] = make_dataset(
+            records,
+            config.model.input_size,
+            config.train.batch_size,
+            shuffle=training,
+            augment=augment if training else None,
+            seed=config.train.seed,
+            crop=None,  # per-row `crop` column; "random" becomes "center" outside training
+            training=training,
+            score_norm=data.score_norm,
+        )
+    return pipelines
+
+
+def make_strategy(name: str):
+    """The tf.distribute strategy named by ``train.strategy``."""
+    import tensorflow as tf
+
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ConfigError(f"train.strategy: expected default, mirrored or multi_worker, got {name!r}")
+
+
+def _initial_weights(model: keras.Model, path_text: str, source: str) -> None:
+    path = Path(path_text)
+    if path.is_dir():
+        path = path / "best.keras"
+    if not path.is_file():
+        raise ConfigError(f"{source}: train.initial_weights: no model file at {path}")
+    donor = load_model(path)
+    try:
+        model.set_weights(donor.get_weights())
+    except ValueError as error:
+        raise ConfigError(
+            f"{source}: train.initial_weights: {path} does not fit {model.name}: {error}"
+        ) from None
+    print(f"Initial weights from {path}")
+
+
+def build_compiled_model(config: Config, strategy=None) -> keras.Model:
+    """Model, loss and optimizer of the config, built under ``strategy``'s scope."""
+    strategy = strategy or make_strategy(config.train.strategy)
+    with strategy.scope():
+        model = build_model(
+            config.model.architecture, input_size=config.model.input_size, **config.model.hyper_parameters
+        )
+        if config.train.initial_weights:
+            _initial_weights(model, config.train.initial_weights, config.source)
+        loss = LOSSES.get(config.loss.name)(**config.loss.options)
+        optimizer = keras.optimizers.Adam(
+            learning_rate=config.optimizer.learning_rate, clipnorm=config.optimizer.clipnorm
+        )
+        model.compile(optimizer=optimizer, loss=loss)
+    return model
+
+
+def _model_info(config: Config, data: PreparedData, model: keras.Model) -> ModelInfo:
+    anchor = config.data.datasets[0].label
+    mean, std = data.score_norm[anchor]
+    info = dataclasses.replace(model.iqa_info)
+    info.score_mean, info.score_std = mean, std
+    info.higher_is_better = data.higher_is_better[anchor]
+    info.trained_on = [d.label for d in config.data.datasets]
+    info.config_text = config.text
+    return info
+
+
+def _check_run_folder(run_dir: Path, config: Config) -> None:
+    """A run folder belongs to one config: resuming with another is an error."""
+    stored = run_dir / "config.toml"
+    if stored.is_file() and (run_dir / RunState.STATE).is_file():
+        if stored.read_text(encoding="utf-8") != config.text:
+            raise ConfigError(
+                f"run folder {run_dir} holds a run of a different config ({stored}); "
+                "use another --out, or delete the folder to start over"
+            )
+    atomic_write_text(stored, config.text)
+
+
+def evaluate_run(model: keras.Model, config: Config, data: PreparedData, pipelines: dict) -> dict:
+    """SRCC/PLCC/KRCC/RMSE overall and per dataset on val (and test).
+
+    Per-dataset figures are on that dataset's own MOS scale; the overall RMSE
+    is on the anchor dataset's scale when there is one dataset, otherwise on
+    the standardised scale the network was trained on.
+    """
+    from .metrics import correlation_report
+
+    results = {}
+    for role in ("val", "test"):
+        if role not in pipelines:
+            continue
+        records = data.records[role]
+        predicted = np.ravel(model.predict(pipelines[role], verbose=0))[: len(records)]
+        db = records["db"].to_numpy()
+        means = np.array([data.score_norm[d][0] for d in db])
+        stds = np.array([data.score_norm[d][1] for d in db])
+        mos = records["mos"].to_numpy(dtype=float)
+        single = len(data.score_norm) == 1
+        overall = correlation_report(
+            predicted * stds + means if single else predicted,
+            mos if single else (mos - means) / stds,
+        )
+        per_db = {}
+        for label in sorted(set(db)):
+            mask = db == label
+            if mask.sum() >= 3:
+                per_db[label] = correlation_report(predicted[mask] * stds[mask] + means[mask], mos[mask])
+        results[role] = {k: overall[k] for k in ("srcc", "plcc", "krcc", "rmse")}
+        results[role]["n"] = int(len(records))
+        results[role]["per_db"] = {
+            label: {k: rep[k] for k in ("srcc", "plcc", "krcc", "rmse")} for label, rep in per_db.items()
+        }
+    return results
+
+
+def train(config: Config, run_dir: str | Path | None = None) -> Path:
+    """Runs (or resumes) the training the config describes; returns the run folder."""
+    from .metrics import EpochMetrics
+
+    run_dir = Path(run_dir or config.run_dir())
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _check_run_folder(run_dir, config)
+    keras.utils.set_random_seed(config.train.seed)
+
+    data = prepare_data(config)
+    pipelines = make_pipelines(config, data)
+    counts = ", ".join(f"{role} {len(df)}" for role, df in data.records.items())
+    print(f"Run folder {run_dir}; pairs: {counts}")
+
+    strategy = make_strategy(config.train.strategy)
+    model = build_compiled_model(config, strategy)
+    info = _model_info(config, data, model)
+    model.iqa_info = info
+
+    metrics_cb = EpochMetrics(pipelines["val"], prefix="val")
+    checkpoint = BestModelCheckpoint(run_dir / "best.keras", config.train.monitor, config.train.monitor_mode, info)
+    stopper = EarlyStopping(config.train.monitor, config.train.monitor_mode, config.train.early_stopping_patience)
+    stateful = {"checkpoint": checkpoint, "early_stopping": stopper}
+    initial_epoch = RunState.restore(run_dir, model, stateful)
+    history = HistoryCSV(run_dir / "history.csv", initial_epoch)
+    callbacks = [
+        StepDecay(config.optimizer.learning_rate, config.optimizer.decay_factor, config.optimizer.decay_every),
+        metrics_cb,
+        checkpoint,
+        stopper,
+        EpochPlots(run_dir / "plots", metrics_cb, run_dir / "history.csv", config.output.plot_every),
+        history,
+        RunState(run_dir, stateful),
+    ]
+    stopped = stopper.patience > 0 and stopper.wait >= stopper.patience
+    if initial_epoch:
+        print(f"Resuming after epoch {initial_epoch} of {config.train.epochs}")
+    if initial_epoch < config.train.epochs and not stopped:
+        started = time.time()
+        model.fit(
+            pipelines["train"],
+            epochs=config.train.epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=config.train.steps_per_epoch,
+            callbacks=callbacks,
+            verbose=config.train.verbose,
+        )
+        print(f"Training took {time.time() - started:.0f} s")
+    else:
+        print("Run already complete; re-evaluating the best model")
+
+    best = load_model(run_dir / "best.keras")
+    results = evaluate_run(best, config, data, pipelines)
+    results["best_epoch"] = None if checkpoint.best_epoch is None else checkpoint.best_epoch + 1
+    results["monitor"] = {config.train.monitor: checkpoint.best}
+    results["score_norm"] = {k: list(v) for k, v in data.score_norm.items()}
+    atomic_write_text(run_dir / "metrics.json", json.dumps(results, indent=2))
+    val = results["val"]
+    print(
+        f"Best epoch {results['best_epoch']}: val SRCC {val['srcc']:.4f}, PLCC {val['plcc']:.4f}, "
+        f"KRCC {val['krcc']:.4f}, RMSE {val['rmse']:.4f} -> {run_dir / 'best.keras'}"
+    )
+    return run_dir
