@@ -56,7 +56,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="override a config value, e.g. --set train.epochs=3 (repeatable)",
     )
     train.set_defaults(func=_cmd_train)
+
+    from .scoring_cli import add_score_parser  # `score`: pairs or folders in, CSV/JSON out
+
+    add_score_parser(sub)
+
+    from .experiments import add_experiment_parser  # `experiment bias-blur`: the bias-aware loss seed
+
+    add_experiment_parser(sub)
+
+    from .data.prepare import add_prepare_arguments, run_prepare  # `prepare`: dataset folders -> HDF5
+
+    prepare = sub.add_parser("prepare", help="dataset folders -> HDF5 stores per split (chunked, bounded memory)")
+    add_prepare_arguments(prepare).set_defaults(func=run_prepare)
     return parser
+
+
+def evaluation_single_image(argv: list[str] | None = None) -> int:
+    """Entry point of ``evaluation_single_image.py`` (arguments in ``scoring_cli``)."""
+    from .scoring_cli import single_image_main
+
+    return single_image_main(argv)
+
+
+def evaluation_ntire(argv: list[str] | None = None) -> int:
+    """Entry point of ``evaluation_ntire.py`` (arguments in ``scoring_cli``)."""
+    from .scoring_cli import ntire_main
+
+    return ntire_main(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
