@@ -14,6 +14,8 @@ from .layers import AbsDifference, AttentionBlock, Normalize, ResidualBlock, Til
 from .model_info import ModelInfo, read_info, save_model  # noqa: E402
 from .models import build_model, default_hyper_parameters, load_model  # noqa: E402
 from .registry import ARCHITECTURES, LOSSES  # noqa: E402
+from . import losses, metrics  # noqa: E402  (losses register themselves in LOSSES)
+from .ranking import load_ranking_network  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -29,6 +31,9 @@ __all__ = [
     "build_model",
     "default_hyper_parameters",
     "load_model",
+    "load_ranking_network",
+    "losses",
+    "metrics",
     "read_info",
     "save_model",
 ]

@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_score_parser(sub)
 
+    from .nima_cli import add_jpeg_check_parser  # `jpeg-check`: NIMA score vs JPEG quality (seed 002)
+
+    add_jpeg_check_parser(sub)
+
     from .experiments import add_experiment_parser  # `experiment bias-blur`: the bias-aware loss seed
 
     add_experiment_parser(sub)

@@ -49,6 +49,8 @@ class DatasetSection:
     ``score_norm``: "auto" (mean/std of its training split), "none", or
     ``[mean, std]`` as in the seed's configs.
     ``crop``: "center", "random" (training only; validation is centred), "pad".
+    ``options``: keyword arguments of the dataset's reader (e.g. ``size`` of
+    the embedded set, ``aggregate`` of PieAPP).
     """
 
     name: str = "embedded"
@@ -58,6 +60,7 @@ class DatasetSection:
     fractions: dict = dataclasses.field(default_factory=lambda: {"train": 0.8, "val": 0.2})
     score_norm: Union[str, list] = "auto"
     crop: str = "center"
+    options: dict = dataclasses.field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -96,6 +99,8 @@ class OptimizerSection:
     decay_factor: float = 0.1
     decay_every: int = 10
     clipnorm: Optional[float] = None
+    # NIMA (a model with a "backbone" layer): the backbone's rate; learning_rate is then the head's.
+    backbone_learning_rate: Optional[float] = None
 
 
 @dataclasses.dataclass
@@ -110,8 +115,26 @@ class TrainSection:
     early_stopping_patience: int = 0
     initial_weights: Optional[str] = None
     strategy: str = "default"
-    steps_per_epoch: Optional[int] = None
+    steps_per_epoch: Optional[int] = None  # None: one pass over the training pairs
     verbose: int = 2
+    freeze_backbone_epochs: int = 0  # NIMA: first epochs with the backbone frozen (its rate 0)
+
+
+@dataclasses.dataclass
+class NimaSection:
+    """``[nima]``: targets of NIMA histogram models (architecture "nima"; see ``nima_targets``).
+
+    ``targets``: "auto" (AVA-style vote counts when present, else the maximum-entropy
+    histogram of mos and mos_std, else of mos alone), "votes", "max_entropy",
+    "max_entropy_mean", "gaussian". ``ranges``: ``{dataset = [low, high(, higher_is_better)]}``
+    overriding the built-in MOS range -> bins 1..10 map. ``std_scale`` multiplies mos_std;
+    ``threshold``: the binary-accuracy threshold on the 1..10 mean score.
+    """
+
+    targets: str = "auto"
+    ranges: dict = dataclasses.field(default_factory=dict)
+    std_scale: float = 1.0
+    threshold: float = 5.0
 
 
 @dataclasses.dataclass
@@ -131,6 +154,7 @@ class Config:
     optimizer: OptimizerSection = dataclasses.field(default_factory=OptimizerSection)
     train: TrainSection = dataclasses.field(default_factory=TrainSection)
     output: OutputSection = dataclasses.field(default_factory=OutputSection)
+    nima: NimaSection = dataclasses.field(default_factory=NimaSection)
     source: str = "<defaults>"
     text: str = ""
 
@@ -157,6 +181,7 @@ SECTIONS = {
     "optimizer": OptimizerSection,
     "train": TrainSection,
     "output": OutputSection,
+    "nima": NimaSection,
 }
 # Sections whose unknown keys are collected as free options, checked later
 # against the builder's or the loss's signature.
@@ -167,6 +192,7 @@ CHOICES = {
     "optimizer.name": ("adam",),
     "dataset.split": ("auto", "official", "content", "train", "val", "test"),
     "dataset.crop": ("center", "random", "pad"),
+    "nima.targets": ("auto", "votes", "max_entropy", "max_entropy_mean", "gaussian"),
 }
 
 

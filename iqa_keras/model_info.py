@@ -75,7 +75,21 @@ def infer_info(model) -> ModelInfo:
     return ModelInfo(architecture=model.name, kind=kind, input_size=int(size))
 
 
-def save_model(model, path: str | os.PathLike, info: ModelInfo | None = None) -> None:
+def _without_optimizer(model):
+    """A functional twin sharing ``model``'s layers but not its optimizer state.
+
+    Scoring needs no optimizer; leaving it out makes a saved model about four
+    times smaller. (Resuming a run uses the run's own weight file instead.)
+    """
+    if getattr(model, "optimizer", None) is None or not getattr(model, "inputs", None):
+        return model
+    import keras
+
+    return keras.Model(model.inputs, model.outputs, name=model.name)
+
+
+def save_model(model, path: str | os.PathLike, info: ModelInfo | None = None,
+               include_optimizer: bool = False) -> None:
     """Saves ``model`` as ``.keras`` with its ModelInfo, atomically.
 
     The file is written under a temporary name in the same folder and renamed
@@ -90,7 +104,7 @@ def save_model(model, path: str | os.PathLike, info: ModelInfo | None = None) ->
     handle, tmp = tempfile.mkstemp(suffix=".keras", dir=folder, prefix=".tmp-")
     os.close(handle)
     try:
-        model.save(tmp)
+        (model if include_optimizer else _without_optimizer(model)).save(tmp)
         with zipfile.ZipFile(tmp, "a") as archive:
             archive.writestr(INFO_MEMBER, info.to_json())
         os.replace(tmp, path)

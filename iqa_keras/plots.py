@@ -22,7 +22,8 @@ def save_figure(figure, path) -> Path:
     return path
 
 
-def scatter_predictions(predictions, targets, path, title: str = "", db=None) -> Path:
+def scatter_predictions(predictions, targets, path, title: str = "", db=None,
+                        units: str = "standardised") -> Path:
     """Predicted score against MOS, one colour per dataset, with the identity line."""
     predictions, targets = np.ravel(predictions), np.ravel(targets)
     figure, axis = plt.subplots(figsize=(5, 5))
@@ -34,8 +35,8 @@ def scatter_predictions(predictions, targets, path, title: str = "", db=None) ->
     low = float(min(targets.min(), predictions.min()))
     high = float(max(targets.max(), predictions.max()))
     axis.plot([low, high], [low, high], color="grey", linewidth=1, linestyle="--")
-    axis.set_xlabel("MOS (target)")
-    axis.set_ylabel("prediction")
+    axis.set_xlabel(f"MOS ({units})" if units else "MOS")
+    axis.set_ylabel(f"prediction ({units})" if units else "prediction")
     axis.set_title(title)
     if db is not None:
         axis.legend(fontsize=8)
@@ -144,4 +145,19 @@ def nima_distributions(pred_means, true_means, pred_stds, true_stds, path, title
         axis.legend()
         axis.grid(alpha=0.3)
     figure.suptitle(title or "NIMA: predicted vs true distributions")
+    return save_figure(figure, path)
+
+
+def jpeg_check_figure(qualities, scores, names, path, title: str = "") -> Path:
+    """JPEG check: each image's predicted score against the JPEG quality it was encoded at."""
+    figure, axis = plt.subplots(figsize=(6.5, 4.5))
+    for name, values in zip(names, scores):
+        axis.plot(qualities, values, marker="o", linewidth=1, label=name)
+    axis.set_xlabel("JPEG quality")
+    axis.set_ylabel("predicted score")
+    axis.invert_xaxis()
+    if len(names) <= 12:
+        axis.legend(fontsize=7)
+    axis.grid(alpha=0.3)
+    axis.set_title(title or "score vs JPEG quality")
     return save_figure(figure, path)

@@ -211,6 +211,9 @@ def add_score_parser(sub) -> argparse.ArgumentParser:
     add_scorer_arguments(parser, default_tta="none")
     parser.add_argument("--output", help="write scores here (.csv or .json); default: CSV on stdout")
     parser.add_argument("--format", choices=("csv", "json"), help="output format (default: from --output's extension)")
+    from .nima_cli import add_nima_score_arguments  # `score --nima`: no-reference NIMA histograms
+
+    add_nima_score_arguments(parser)
     parser.set_defaults(func=cmd_score)
     return parser
 
@@ -238,6 +241,10 @@ def _pairs_from_csv(path: str) -> list[tuple[str, str]]:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    if getattr(args, "nima", False):  # `score --nima`: handled by iqa_keras/nima_cli.py
+        from .nima_cli import cmd_score_nima
+
+        return cmd_score_nima(args)
     from .score_files import scores_csv_text, scores_json_text, write_scores
 
     sources = [bool(args.ref or args.distorted), bool(args.pairs), bool(args.ref_dir or args.dist_dir)]

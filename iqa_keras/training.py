@@ -41,6 +41,7 @@ class PreparedData:
     score_norm: dict  # db label -> (mean, std)
     higher_is_better: dict  # db label -> bool
     kind: str  # "fr" when the records have references, else "nr"
+    target_columns: list | None = None  # NIMA: raw target columns (hist_1..hist_10) instead of the MOS
 
 
 def _split_dataset(records: pd.DataFrame, section, seed: int, source: str, index: int) -> dict:
@@ -64,7 +65,9 @@ def prepare_data(config: Config) -> PreparedData:
     parts = {role: [] for role in ROLES}
     norms, directions, kinds = {}, {}, set()
     for index, section in enumerate(config.data.datasets):
-        kwargs = {"cache_dir": config.data.cache_dir} if section.name == "embedded" and config.data.cache_dir else {}
+        kwargs = dict(section.options)
+        if section.name == "embedded" and config.data.cache_dir:
+            kwargs.setdefault("cache_dir", config.data.cache_dir)
         records = read_dataset(section.name, section.root, **kwargs)
         validate_records(records)
         records = records.assign(db=section.label, crop=section.crop)
@@ -115,6 +118,10 @@ def make_pipelines(config: Config, data: PreparedData) -> dict:
             crop=None,  # per-row `crop` column; "random" becomes "center" outside training
             training=training,
             score_norm=data.score_norm,
+            # A fixed number of steps per epoch draws from an endless stream of
+            # fresh crops and augmentations.
+            repeat=training and config.train.steps_per_epoch is not None,
+            target_columns=data.target_columns,
         )
     return pipelines
 
@@ -126,7 +133,10 @@ def make_strategy(name: str):
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
+        # Every logical GPU, or every logical CPU when there is none (so that
+        # the strategy can be exercised on a CPU split into logical devices).
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([d.name for d in devices])
     if name == "multi_worker":
         return tf.distribute.MultiWorkerMirroredStrategy()
     raise ConfigError(f"train.strategy: expected default, mirrored or multi_worker, got {name!r}")
@@ -158,9 +168,14 @@ def build_compiled_model(config: Config, strategy=None) -> keras.Model:
         if config.train.initial_weights:
             _initial_weights(model, config.train.initial_weights, config.source)
         loss = LOSSES.get(config.loss.name)(**config.loss.options)
-        optimizer = keras.optimizers.Adam(
-            learning_rate=config.optimizer.learning_rate, clipnorm=config.optimizer.clipnorm
-        )
+        if config.optimizer.backbone_learning_rate is not None or config.train.freeze_backbone_epochs:
+            from .two_rate_adam import make_two_rate_adam  # NIMA: head/backbone rates, frozen first phase
+
+            optimizer = make_two_rate_adam(config, model)
+        else:
+            optimizer = keras.optimizers.Adam(
+                learning_rate=config.optimizer.learning_rate, clipnorm=config.optimizer.clipnorm
+            )
         model.compile(optimizer=optimizer, loss=loss)
     return model
 
@@ -235,6 +250,9 @@ def train(config: Config, run_dir: str | Path | None = None) -> Path:
     keras.utils.set_random_seed(config.train.seed)
 
     data = prepare_data(config)
+    from .nima_training import prepare_nima  # NIMA heads: images only, histogram targets (None otherwise)
+
+    nima = prepare_nima(config, data)
     pipelines = make_pipelines(config, data)
     counts = ", ".join(f"{role} {len(df)}" for role, df in data.records.items())
     print(f"Run folder {run_dir}; pairs: {counts}")
@@ -242,16 +260,21 @@ def train(config: Config, run_dir: str | Path | None = None) -> Path:
     strategy = make_strategy(config.train.strategy)
     model = build_compiled_model(config, strategy)
     info = _model_info(config, data, model)
+    if nima is not None:
+        nima.update_info(info)
     model.iqa_info = info
 
-    metrics_cb = EpochMetrics(pipelines["val"], prefix="val")
+    metrics_cb = EpochMetrics(pipelines["val"], prefix="val", **(nima.metrics_kwargs() if nima else {}))
     checkpoint = BestModelCheckpoint(run_dir / "best.keras", config.train.monitor, config.train.monitor_mode, info)
     stopper = EarlyStopping(config.train.monitor, config.train.monitor_mode, config.train.early_stopping_patience)
     stateful = {"checkpoint": checkpoint, "early_stopping": stopper}
     initial_epoch = RunState.restore(run_dir, model, stateful)
     history = HistoryCSV(run_dir / "history.csv", initial_epoch)
+    from .two_rate_adam import backbone_schedule_callbacks  # NIMA: frozen first phase, backbone rate
+
     callbacks = [
         StepDecay(config.optimizer.learning_rate, config.optimizer.decay_factor, config.optimizer.decay_every),
+        *backbone_schedule_callbacks(config, model),
         metrics_cb,
         checkpoint,
         stopper,
@@ -270,6 +293,7 @@ def train(config: Config, run_dir: str | Path | None = None) -> Path:
             initial_epoch=initial_epoch,
             steps_per_epoch=config.train.steps_per_epoch,
             callbacks=callbacks,
+            shuffle=False,  # the pipeline shuffles, seeded
             verbose=config.train.verbose,
         )
         print(f"Training took {time.time() - started:.0f} s")
@@ -277,7 +301,10 @@ def train(config: Config, run_dir: str | Path | None = None) -> Path:
         print("Run already complete; re-evaluating the best model")
 
     best = load_model(run_dir / "best.keras")
-    results = evaluate_run(best, config, data, pipelines)
+    if nima is not None and nima.histogram:
+        results = nima.evaluate(best, data, pipelines, run_dir)  # mean-score figures + the NIMA report
+    else:
+        results = evaluate_run(best, config, data, pipelines)
     results["best_epoch"] = None if checkpoint.best_epoch is None else checkpoint.best_epoch + 1
     results["monitor"] = {config.train.monitor: checkpoint.best}
     results["score_norm"] = {k: list(v) for k, v in data.score_norm.items()}

@@ -1,0 +1,123 @@
+"""tf.data pipelines from record tables, checked against numpy crops/pads and PIL decoding."""
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from iqa_keras.data import decode_rgb, make_dataset, make_records, read_image
+
+
+@pytest.mark.parametrize("kind", ["rgb_png", "grey_png", "rgba_png", "palette_png", "deep_png", "bmp", "grey_bmp", "tiff", "jpeg"])
+def test_decode_matches_read_image(tmp_path, rng, kind):
+    rgb = rng.integers(0, 256, (9, 7, 3), dtype=np.uint8)
+    path = tmp_path / f"image.{kind.split('_')[-1]}"
+    if kind in ("rgb_png", "bmp", "tiff"):
+        Image.fromarray(rgb).save(path)
+    elif kind in ("grey_png", "grey_bmp"):
+        Image.fromarray(rgb[..., 0], "L").save(path)
+    elif kind == "rgba_png":
+        Image.fromarray(np.dstack([rgb, rgb[..., :1]]), "RGBA").save(path)
+    elif kind == "palette_png":
+        Image.fromarray(rgb).convert("P").save(path)
+    elif kind == "deep_png":
+        Image.fromarray(rng.integers(0, 65536, (9, 7), dtype=np.uint16)).save(path)
+    elif kind == "jpeg":
+        Image.fromarray(rgb).save(path, quality=95)
+    got = decode_rgb(tf.constant(str(path))).numpy()
+    expected = read_image(path)
+    assert got.shape == expected.shape == (9, 7, 3)
+    tolerance = 2 if kind == "jpeg" else 0  # two JPEG decoders may round an IDCT differently
+    assert np.abs(got.astype(int) - expected.astype(int)).max() <= tolerance
+
+
+def _pair_table(tmp_path, rng, shape=(10, 12), n=4, db="toy"):
+    rows = []
+    for i in range(n):
+        ref = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
+        Image.fromarray(ref).save(tmp_path / f"{db}_r{i}.png")
+        Image.fromarray(255 - ref).save(tmp_path / f"{db}_d{i}.png")  # distorted = negative: pairing is checkable
+        rows.append({"dist": str(tmp_path / f"{db}_d{i}.png"), "ref": str(tmp_path / f"{db}_r{i}.png"),
+                     "mos": 1.0 + i, "content": f"{db}{i}"})
+    return make_records(rows, db=db)
+
+
+def _collect(ds):
+    refs, dists, ys = [], [], []
+    for (ref, dist), y in ds:
+        refs.append(ref.numpy())
+        dists.append(dist.numpy())
+        ys.append(y.numpy())
+    return np.concatenate(refs), np.concatenate(dists), np.concatenate(ys)
+
+
+def test_center_crop_pad_and_scores(tmp_path, rng):
+    df = _pair_table(tmp_path, rng, shape=(10, 12))
+    ref, dist, y = _collect(make_dataset(df, 8, 3, score_norm=(2.0, 0.5)))
+    assert ref.shape == (4, 8, 8, 3) and ref.dtype == np.float32 and y.shape == (4, 1)
+    for i in range(4):
+        image = read_image(df["ref"][i])
+        np.testing.assert_array_equal(ref[i], image[1:9, 2:10])  # (10-8)//2, (12-8)//2
+        np.testing.assert_array_equal(dist[i], 255 - image[1:9, 2:10])
+    np.testing.assert_allclose(y[:, 0], (df["mos"] - 2.0) / 0.5)
+    # zero padding of smaller images, centred (the seed's PieAPP 256 -> 288 uses offset 16)
+    ref, _, _ = _collect(make_dataset(df, 16, 4, crop="pad"))
+    image = read_image(df["ref"][0])
+    np.testing.assert_array_equal(ref[0, 3:13, 2:14], image)
+    assert ref[0, :3].max() == 0 and ref[0, 13:].max() == 0 and ref[0, :, :2].max() == 0
+
+
+def test_random_crop_paired_seeded_and_off_outside_training(tmp_path, rng):
+    df = _pair_table(tmp_path, rng, shape=(20, 20))
+    a_ref, a_dist, _ = _collect(make_dataset(df, 8, 4, crop="random", seed=5))
+    np.testing.assert_array_equal(a_dist, 255 - a_ref)  # the same window for both images
+    b_ref, _, _ = _collect(make_dataset(df, 8, 4, crop="random", seed=5))
+    np.testing.assert_array_equal(a_ref, b_ref)
+    c_ref, _, _ = _collect(make_dataset(df, 8, 4, crop="random", seed=6))
+    assert not np.array_equal(a_ref, c_ref)
+    for i in range(4):  # each crop is a window of its own image
+        image = read_image(df["ref"][i]).astype(np.float32)
+        windows = [image[t:t + 8, l:l + 8] for t in range(13) for l in range(13)]
+        assert any(np.array_equal(a_ref[i], w) for w in windows)
+    centre, _, _ = _collect(make_dataset(df, 8, 4, crop="random", training=False))
+    np.testing.assert_array_equal(centre[0], read_image(df["ref"][0])[6:14, 6:14])
+
+
+def test_augmentation_is_paired_and_epochs_differ(tmp_path, rng):
+    df = _pair_table(tmp_path, rng, shape=(8, 8), n=6)
+    ds = make_dataset(df, 8, 6, augment="geometric", seed=1)
+    first = _collect(ds)
+    second = _collect(ds)
+    for ref, dist in ((first[0], first[1]), (second[0], second[1])):
+        np.testing.assert_array_equal(dist, 255 - ref)
+    assert not np.array_equal(first[0], second[0])  # new transforms each epoch
+    np.testing.assert_array_equal(first[0], _collect(make_dataset(df, 8, 6, augment="geometric", seed=1))[0])
+    ref, dist, _ = _collect(make_dataset(df, 8, 6, augment={"rot90": False, "flip_lr": False, "flip_ud": False,
+                                                            "lightness": [0.5, 0.5]}))
+    assert ref.max() <= 255 and ref.min() >= 0
+    assert ref.mean() < np.mean([read_image(p).mean() for p in df["ref"]])  # darker, no wrap-around
+
+
+def test_shuffle_per_db_norm_and_no_reference(tmp_path, rng):
+    df = _pair_table(tmp_path, rng, n=6)
+    other = _pair_table(tmp_path, rng, n=2, db="other")
+    both = make_records(list(df.to_dict("records")) + list(other.to_dict("records")), db="x")
+    _, _, y = _collect(make_dataset(both, 8, 8, score_norm={"toy": (1.0, 2.0), "other": (0.0, -1.0)}))
+    np.testing.assert_allclose(y[:, 0], [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, -1.0, -2.0])
+    with pytest.raises(ValueError, match=r"score_norm has no .* \['other'\]"):
+        make_dataset(both, 8, 8, score_norm={"toy": (1.0, 2.0)})
+    shuffled = make_dataset(df, 8, 6, shuffle=True, seed=0)
+    orders = [tuple(_collect(shuffled)[2][:, 0]) for _ in range(2)]
+    assert all(sorted(order) == sorted(df["mos"]) for order in orders)
+    assert any(order != tuple(df["mos"]) for order in orders)
+    assert orders[0] == tuple(_collect(make_dataset(df, 8, 6, shuffle=True, seed=0))[2][:, 0])
+    no_ref = df.assign(ref="")
+    images, y = next(iter(make_dataset(no_ref, 8, 6)))
+    assert images.shape == (6, 8, 8, 3) and y.shape == (6, 1)
+
+
+def test_size_mismatch_names_both_files(tmp_path, rng):
+    df = _pair_table(tmp_path, rng, n=1)
+    Image.fromarray(rng.integers(0, 256, (5, 5, 3), dtype=np.uint8)).save(tmp_path / "small.png")
+    df.loc[0, "dist"] = str(tmp_path / "small.png")
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"toy_r0.png.*small.png"):
+        _collect(make_dataset(df, 8, 1))

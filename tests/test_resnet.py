@@ -1,0 +1,46 @@
+"""ResNet-18 for no-reference regression (the bias-aware loss seed's model)."""
+import numpy as np
+import pytest
+
+from iqa_keras import build_model, load_model, save_model
+
+# torchvision's resnet18 has 11,689,512 parameters with its 1000-class head
+# (512 x 1000 weights + 1000 biases = 513,000); with one output instead:
+# 11,689,512 - 513,000 + 513. Keras counts BatchNorm's moving mean/variance as
+# non-trainable weights (PyTorch keeps them as buffers), so the comparison is
+# with the trainable count.
+TORCHVISION_RESNET18 = 11_689_512
+TRAINABLE_ONE_OUTPUT = TORCHVISION_RESNET18 - 513_000 + 513
+# BatchNorm channels: stem 64 + stage 1 (4 x 64); stages 2-4: 4 per stage + 1 on the projection.
+BN_CHANNELS = 64 + 4 * 64 + 5 * 128 + 5 * 256 + 5 * 512
+
+
+def _trainable(model):
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+def test_standard_width_matches_torchvision_parameter_count():
+    model = build_model("resnet18", input_size=224)
+    assert _trainable(model) == TRAINABLE_ONE_OUTPUT
+    assert model.count_params() == TRAINABLE_ONE_OUTPUT + 2 * BN_CHANNELS
+    assert model.iqa_info.kind == "nr"
+    assert model.output_shape == (None, 1)
+
+
+def test_width_scales_and_model_round_trips(tmp_path, rng):
+    model = build_model("resnet18", input_size=48, width=4, drop_out=0.1)
+    images = rng.uniform(0, 255, (3, 48, 48, 3)).astype("float32")
+    before = model.predict(images, verbose=0)
+    assert before.shape == (3, 1) and np.isfinite(before).all()
+    path = tmp_path / "resnet.keras"
+    save_model(model, path)
+    loaded = load_model(path)
+    assert loaded.iqa_info.architecture == "resnet18"
+    assert loaded.iqa_info.hyper_parameters["width"] == 4
+    np.testing.assert_allclose(loaded.predict(images, verbose=0), before, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [dict(width=0), dict(input_size=16), dict(drop_out=1.0)])
+def test_bad_hyper_parameters_are_errors(bad):
+    with pytest.raises(ValueError, match="resnet18"):
+        build_model("resnet18", **bad)
