@@ -306,10 +306,8 @@ def _check_signatures(config: Config) -> None:
                 f"{src}: model.{key}: unknown hyper-parameter of {config.model.architecture}; "
                 f"expected one of: architecture, input_size, {', '.join(sorted(accepted))}"
             )
-    try:
-        from . import losses  # noqa: F401  (registration)
-    except ImportError:  # pragma: no cover - losses module not present
-        return
+    from . import losses  # noqa: F401  (registration)
+
     try:
         loss_cls = LOSSES.get(config.loss.name)
     except ValueError as error:

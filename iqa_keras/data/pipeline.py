@@ -57,14 +57,11 @@ def decode_rgb(path: tf.Tensor) -> tf.Tensor:
     by 255/65535 and rounded, like ``read_image``.
     """
     data = tf.io.read_file(path)
-    head = tf.strings.substr(data, 0, 8)
-    is_png = tf.equal(head, b"\x89PNG\r\n\x1a\n")
-    is_jpeg = tf.equal(tf.strings.substr(data, 0, 3), b"\xff\xd8\xff")
-    bits = tf.io.decode_raw(tf.strings.substr(data, 28, 2), tf.uint16)  # BMP bits per pixel
-    is_bmp = tf.logical_and(
-        tf.equal(tf.strings.substr(data, 0, 2), b"BM"),
-        tf.logical_and(tf.strings.length(data) > 30, tf.reduce_any(tf.equal(bits[:1], [24, 32]))),
-    )
+    head = tf.strings.join([tf.strings.substr(data, 0, 32), b"\0" * 32])  # 32 bytes even for tiny files
+    is_png = tf.equal(tf.strings.substr(head, 0, 8), b"\x89PNG\r\n\x1a\n")
+    is_jpeg = tf.equal(tf.strings.substr(head, 0, 3), b"\xff\xd8\xff")
+    bits = tf.io.decode_raw(tf.strings.substr(head, 28, 2), tf.uint16)[0]  # BMP bits per pixel
+    is_bmp = tf.logical_and(tf.equal(tf.strings.substr(head, 0, 2), b"BM"), tf.logical_or(bits == 24, bits == 32))
 
     def png():
         image = tf.io.decode_png(data, channels=0, dtype=tf.uint16)
