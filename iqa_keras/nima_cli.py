@@ -90,9 +90,13 @@ class NimaScorer:
         batches = self._inputs(image)
         outs, feats = [], []
         for start in range(0, len(batches), self.batch_size):
-            out, feat = self.both.predict_on_batch(batches[start:start + self.batch_size])
-            outs.append(np.asarray(out, np.float64))
-            feats.append(np.asarray(feat, np.float64))
+            batch = batches[start:start + self.batch_size]
+            count = len(batch)
+            if count < self.batch_size:  # one batch shape for every call: no re-tracing
+                batch = np.concatenate([batch, np.zeros((self.batch_size - count, *batch.shape[1:]), batch.dtype)])
+            out, feat = self.both.predict_on_batch(batch)
+            outs.append(np.asarray(out, np.float64)[:count])
+            feats.append(np.asarray(feat, np.float64)[:count])
         return np.concatenate(outs).mean(axis=0), np.concatenate(feats).mean(axis=0)
 
     def describe(self, output: np.ndarray) -> dict:
@@ -314,7 +318,8 @@ def cmd_jpeg_check(args: argparse.Namespace) -> int:
         print(f"{Path(row['image']).name[:40]:<40} {fmt(row['srcc_score']):>15} {fmt(row['srcc_distance']):>26}  {scores}")
     print(f"mean SRCC(quality, score) {fmt(result['mean_srcc_score'])} (+1: score falls as quality falls); "
           f"mean SRCC(quality, feature distance) {fmt(result['mean_srcc_distance'])} (-1 expected); "
-          f"images with a perfectly monotone score: {result['share_monotone']:.0%}")
+          "images with a perfectly monotone score: "
+          + ("n/a" if result["share_monotone"] is None else f"{result['share_monotone']:.0%}"))
     if args.output:
         import json
 

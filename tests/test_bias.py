@@ -321,3 +321,36 @@ def test_indexed_pipeline_carries_the_dataset_of_each_image(tmp_path):
             assert mos == pytest.approx(i / (1.0 if i % 2 == 0 else 2.0))
             seen += 1
     assert seen == 10
+
+
+def test_training_pipelines_train_with_fit(tmp_path):
+    """The config-run wiring: shuffled indexed pipeline for fit, unaugmented one for the updater."""
+    from PIL import Image
+
+    from iqa_keras.bias import training_pipelines
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(12):
+        path = tmp_path / f"img{i}.png"
+        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(path)
+        rows.append({"dist": str(path), "ref": "", "mos": float(i % 5) + 1, "mos_std": np.nan,
+                     "db": ["x", "y", "z"][i % 3], "content": f"c{i}", "distortion": "none", "level": np.nan,
+                     "crop": "random"})
+    records = pd.DataFrame(rows)
+    loss = BiasAwareLoss(r_th=-1.0, anchor_db="x")
+    model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(2, 3, strides=4),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(1e-3), loss=loss)
+    train, updater = training_pipelines(loss, records, ["x", "y", "z"], {"x": (3, 1), "y": (3, 2), "z": (0, 1)},
+                                        32, 4, augment=True, seed=1, verbose=0)
+    images, targets = next(iter(train))
+    assert images.shape == (4, 32, 32, 3) and targets.shape == (4, 2)
+    history = model.fit(train, epochs=1, callbacks=[updater], shuffle=False, verbose=0)
+    assert updater.started_epoch == 0
+    assert np.isfinite(history.history["loss"][0])
+    assert loss.get_biases(3)[0] == pytest.approx(IDENTITY)
+    # The updater saw every training record once, on the normalised scale, with its dataset index.
+    expected = indexed_targets(records, ["x", "y", "z"], {"x": (3, 1), "y": (3, 2), "z": (0, 1)})
+    np.testing.assert_allclose(updater.last_targets, expected[:, 0], rtol=1e-6)
+    np.testing.assert_array_equal(updater.last_db_index, expected[:, 1].astype(int))

@@ -154,6 +154,19 @@ def test_options_must_match_to_resume(tiny_run):
         run_experiment(_tiny_options(refs, out, bias_fun="third_order"))
 
 
+def test_restarted_run_starts_from_the_saved_biases(tiny_run):
+    """Starting the same run again restores the biases of state.json (nothing left to train here)."""
+    refs, out, first = tiny_run
+    saved = np.array(json.loads((out / "state.json").read_text())["callbacks"]["bias"]["biases"])[:4]
+    assert not np.allclose(saved[1:], IDENTITY)
+    again = run_experiment(_tiny_options(refs, out))
+    estimated = np.array([again["estimated_biases"][f"train_{k}"] for k in range(1, 5)])
+    np.testing.assert_allclose(estimated, saved, rtol=1e-6, atol=1e-7)
+    assert again["biases_started_epoch"] == first["biases_started_epoch"] == 1
+    assert list(pd.read_csv(out / "results.csv")["epoch"]) == [1, 2]
+
+
+@pytest.mark.slow
 def test_killed_run_resumes_with_its_biases(tmp_path, rng):
     """SIGKILL after the first epoch; the restarted run starts from the biases of state.json."""
     refs = _tiny_refs(tmp_path / "refs", rng)

@@ -110,61 +110,54 @@ def test_every_required_backbone_builds(backbone, size):
 
 
 # --------------------------------------------------------------- two learning rates
+def _small_model_with_backbone():
+    """A tiny model with a nested "backbone" model (a NIMA stand-in that traces fast)."""
+    keras.utils.set_random_seed(3)
+    inner_input = keras.Input((8, 8, 3))
+    backbone = keras.Model(inner_input, keras.layers.Conv2D(4, 3, name="conv")(inner_input), name="backbone")
+    image = keras.Input((8, 8, 3))
+    x = keras.layers.GlobalAveragePooling2D()(backbone(image))
+    return keras.Model(image, keras.layers.Dense(10, activation="softmax", name="histogram")(x))
+
+
 def _compiled(multiplier):
     from iqa_keras.nima_loss import NIMALoss
     from iqa_keras.two_rate_adam import TwoRateAdam
 
-    keras.utils.set_random_seed(3)
-    model = build_model("nima", dropout=0.0, **TINY)
+    model = _small_model_with_backbone()
     optimizer = TwoRateAdam(learning_rate=1e-3, backbone_multiplier=multiplier).bind(model)
     model.compile(optimizer=optimizer, loss=NIMALoss())
+    optimizer.build(model.trainable_variables)
     return model, optimizer
 
 
-def _step_sizes(model, rng, scale=None):
-    images = rng.uniform(0, 255, (8, 32, 32, 3)).astype("float32")
+def _step(model, rng):
+    images = rng.uniform(0, 255, (8, 8, 8, 3)).astype("float32")
     targets = rng.dirichlet(np.ones(10), 8).astype("float32")
-    if scale is not None:
-        model.optimizer.build(model.trainable_variables)
-        model.optimizer.set_backbone_scale(scale)
-    head_before = model.get_layer("histogram").kernel.numpy().copy()
-    conv = model.get_layer("backbone").get_layer("Conv1").kernel
-    conv_before = conv.numpy().copy()
+    head, conv = model.get_layer("histogram").kernel, model.get_layer("backbone").get_layer("conv").kernel
+    before = head.numpy().copy(), conv.numpy().copy()
     model.train_on_batch(images, targets)
-    return (np.abs(model.get_layer("histogram").kernel.numpy() - head_before).max(),
-            np.abs(conv.numpy() - conv_before).max())
+    return np.abs(head.numpy() - before[0]).max(), np.abs(conv.numpy() - before[1]).max()
 
 
-def test_two_rate_adam_first_step_sizes(rng):
-    # Adam's first step moves each weight by lr * g / (|g| + eps), i.e. by about lr where the gradient is not tiny.
-    model, _ = _compiled(3.0)
-    head, backbone = _step_sizes(model, rng)
-    assert head == pytest.approx(1e-3, rel=1e-3)
-    assert backbone == pytest.approx(3e-3, rel=1e-3)
-
-
-def test_frozen_backbone_does_not_move(rng):
-    model, _ = _compiled(3.0)
-    head, backbone = _step_sizes(model, rng, scale=0.0)
-    assert head == pytest.approx(1e-3, rel=1e-3) and backbone == 0.0
-
-
-def test_two_rate_state_survives_save_weights_and_load(tmp_path, rng):
-    model, optimizer = _compiled(2.5)
-    _step_sizes(model, rng)
-    optimizer.set_backbone_scale(0.0)
+def test_two_rate_adam_rates_frozen_phase_and_saved_state(tmp_path, rng):
+    model, optimizer = _compiled(3.0)
+    # Adam's first step moves each weight by lr * g / (|g| + eps): about lr where the gradient is not tiny.
+    head, backbone = _step(model, rng)
+    assert head == pytest.approx(1e-3, rel=1e-3) and backbone == pytest.approx(3e-3, rel=1e-3)
+    optimizer.set_backbone_scale(0.0)  # frozen: the backbone stays, the head moves
+    head, backbone = _step(model, rng)
+    assert head > 1e-4 and backbone == 0.0
+    # what RunState does: save_weights, then build a fresh optimizer and load
     model.save_weights(tmp_path / "last.weights.h5")
-    fresh, fresh_optimizer = _compiled(2.5)
-    fresh_optimizer.build(fresh.trainable_variables)  # what RunState.restore does
+    fresh, fresh_optimizer = _compiled(3.0)
     fresh.load_weights(tmp_path / "last.weights.h5")
     assert float(fresh_optimizer.backbone_scale.numpy()) == 0.0
-    assert int(fresh_optimizer.iterations.numpy()) == 1
+    assert int(fresh_optimizer.iterations.numpy()) == 2
     for a, b in zip(optimizer.variables, fresh_optimizer.variables):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
-    # and the full model file reloads with its optimizer
-    save_model(model, tmp_path / "m.keras")
-    reloaded = keras.saving.load_model(tmp_path / "m.keras", compile=True)
-    assert type(reloaded.optimizer).__name__ == "TwoRateAdam" and reloaded.optimizer.backbone_multiplier == 2.5
+    again = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(optimizer))
+    assert type(again).__name__ == "TwoRateAdam" and again.backbone_multiplier == 3.0
 
 
 def test_binding_needs_a_backbone_layer():

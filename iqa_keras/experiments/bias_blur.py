@@ -11,14 +11,31 @@ polynomial. Run as ``iqa-keras experiment bias-blur`` (see ``add_arguments``).
 CPU budget (documented choice). The reference trains the full ResNet-18 on
 random 224 crops with Adam 1e-4, batch 32, for hundreds of epochs; on a
 shared 2-core CPU its validation r was still near 0 after 20 epochs. The
-defaults here keep the seed's data, model topology and early stopping, and
-change only the cost: 128-pixel crops at full resolution (blur is a
-per-pixel property, so crops must not be downscaled), a width-16 ResNet-18
-(1/16 of the multiply-adds), learning rate 1e-3, and several random crops of
-every training image per epoch (``crops_per_image``), so that an "epoch"
-sees enough pixels to learn from 80 images. Predictions used for metrics and
-bias fits average a fixed 3x3 grid of crops per image. See the issue note for
-the measured wall times and validation r.
+defaults here keep the seed's data, model topology, batch size and early
+stopping on validation r, and change only the cost:
+
+- 128-pixel crops at full resolution (blur is a per-pixel property, so the
+  images are never downscaled to fit a crop; 64-pixel crops learned less);
+- a width-16 ResNet-18 (16-32-64-128 channels, 1/16 of the multiply-adds,
+  about 0.7 M parameters; ~0.1 s per batch of 32 on one core);
+- Adam 1e-3 instead of the reference's 1e-4, which needs far more steps than
+  this budget has;
+- 8 random crops (with random horizontal flips) of every training image per
+  epoch, so that an epoch of 80 images is 20 steps rather than 3;
+- predictions for the metrics and for the bias fits average a fixed 3 x 3
+  grid of crops per image (a single crop's prediction depends on what it
+  happens to show);
+- at most 80 epochs, early stopping after 20 epochs without a better
+  validation r (the validation r is noisy from epoch to epoch).
+
+About 4.5 s of CPU per epoch. Measured with these defaults and seed 0: plain
+MSE passes a validation r of 0.8 at epoch 23 on the embedded photos (best
+0.904) and at epoch 34 on the LIVE references (best 0.840), a few CPU
+minutes each. In this budget the bias-aware loss (r_th 0.7) did worse
+(0.678 and 0.829): once the biases are estimated, the network's still
+compressed predictions of the non-anchor datasets are absorbed into their
+f_d, the slopes grow from epoch to epoch and training repeatedly collapses
+(see ``results.csv`` and the ``bias_*.png`` figures).
 
 Determinism: the blurred images are computed once per run from the seed's
 table (deterministic); the random crops of epoch e come from
@@ -52,15 +69,14 @@ SEED_TRAIN_FRACTION = 20 / 29  # the seed's 20 training and 9 validation referen
 # Embedded default: scikit-image sample photographs that ship with the package
 # (no download). Grey ones are repeated to RGB; the largest are reduced to
 # ``max_side`` before blurring. 12 training contents (a multiple of four, so
-# that each content belongs to one dataset, as in the seed) and 4 validation
-# contents never seen in training. With the seed's scheme, content j goes to
-# dataset train_{(j - 1) mod 4 + 1}; the order puts detailed photographs
-# (astronaut, camera, page) in train_1, the anchor, and spreads the smooth
-# ones (retina, moon, hubble_deep_field), whose blur is hard to judge, over
-# the biased datasets.
+# that each content belongs to one dataset, as in the seed: content j goes to
+# dataset train_{(j - 1) mod 4 + 1}) and 4 validation contents never seen in
+# training. (An order that put the most detailed photographs in train_1, the
+# anchor, was tried: plain MSE then generalised worse, 0.77 instead of 0.90,
+# and the bias-aware loss did not gain.)
 EMBEDDED_TRAIN = (
-    "text", "astronaut", "rocket", "motorcycle_left", "immunohistochemistry", "camera",
-    "brick", "grass", "hubble_deep_field", "page", "retina", "moon",
+    "astronaut", "rocket", "motorcycle_left", "immunohistochemistry", "hubble_deep_field", "retina",
+    "camera", "brick", "grass", "moon", "page", "text",
 )
 EMBEDDED_VAL = ("chelsea", "coffee", "coins", "gravel")
 
@@ -76,8 +92,8 @@ class ExperimentOptions:
     r_th: float = 0.7
     anchor_db: str | None = "train_1"
     mse_weight: float = 0.0
-    epochs: int = 60
-    patience: int = 15
+    epochs: int = 80
+    patience: int = 20
     crop_size: int = 128
     width: int = 16
     batch_size: int = 32
@@ -600,6 +616,8 @@ def draw_figures(out: Path) -> list[Path]:
         axis.plot(grid, evaluate_polynomial(true_bias(label), grid), color="black", label="true bias")
         axis.plot(grid, evaluate_polynomial(biases[d], grid), color="tab:red", linestyle="--",
                   label="estimated bias")
+        # Keep the MOS scale in view even when an estimated curve runs far off it.
+        axis.set_ylim(min(0.5, float(targets[mask].min(initial=1.0)) - 0.2), max(5.0, float(targets[mask].max(initial=5.0)) + 0.2))
         axis.set_xlabel("prediction (true quality scale)")
         axis.set_ylabel(f"MOS of {label} (biased)")
         axis.set_title(f"{label}, best epoch {epoch}: f = " + _format_polynomial(biases[d]), fontsize=9)
