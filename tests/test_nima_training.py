@@ -250,3 +250,17 @@ def test_shipped_nima_configs_build_their_targets(tmp_path, rng):
         for _, row in records.iterrows():
             counts = votes[int(Path(row["dist"]).stem)]
             np.testing.assert_allclose(row[list(HISTOGRAM_COLUMNS)].to_numpy(float), counts / counts.sum())
+
+
+@pytest.mark.slow
+def test_demo_nima_reaches_srcc_0_7_on_held_out_contents(tmp_path):
+    """configs/demo_nima.toml (about 11 CPU-minutes): validation SRCC >= 0.7 on the two held-out photos."""
+    from pathlib import Path
+
+    from iqa_keras.config import load_config
+    from iqa_keras.training import train
+
+    config = load_config(Path(__file__).resolve().parent.parent / "configs" / "demo_nima.toml")
+    run_dir = train(config, tmp_path / "demo_nima")
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["val"]["srcc"] >= 0.7, metrics["val"]
