@@ -17,7 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .nima_targets import HISTOGRAM_COLUMNS, ScoreScale, dataset_scale, histogram_moments, histogram_targets, resolve_mode
+from .nima_targets import (
+    HISTOGRAM_COLUMNS,
+    ScoreScale,
+    dataset_scale,
+    histogram_moments,
+    histogram_targets,
+    resolve_mode,
+)
 
 HISTOGRAM_ARCHITECTURES = ("nima",)
 IMAGE_ONLY_ARCHITECTURES = ("nima", "nima_regression")
@@ -100,6 +107,29 @@ class NimaSetup:
         return results
 
 
+HISTOGRAM_LOSSES = ("nima", "emd", "chi_square", "moments_mse")
+
+
+def _check_histogram_loss(config) -> None:
+    """A NIMA histogram model trains with a histogram loss; no ``[loss]`` section means EMD r = 2."""
+    import tomllib
+
+    if config.loss.name in HISTOGRAM_LOSSES:
+        return
+    try:
+        has_loss_section = "loss" in tomllib.loads(config.text or "")
+    except tomllib.TOMLDecodeError:
+        has_loss_section = True
+    if not has_loss_section:
+        config.loss.name, config.loss.options = "nima", {}
+        print("NIMA: no [loss] section; training with the \"nima\" loss (EMD, r = 2)")
+        return
+    raise ValueError(
+        f"{config.source}: loss.name: {config.loss.name!r} compares one score per image; the NIMA histogram "
+        f"head needs one of {', '.join(HISTOGRAM_LOSSES)} (\"nima\" = EMD r = 2 + optional regularisers)"
+    )
+
+
 def prepare_nima(config, data) -> NimaSetup | None:
     """Turns the prepared records into NIMA's (no references, target histograms); None for other models."""
     architecture = config.model.architecture
@@ -126,6 +156,7 @@ def prepare_nima(config, data) -> NimaSetup | None:
     if unknown:
         raise ValueError(f"{config.source}: nima.ranges: {unknown} name no dataset of the config")
     if histogram:
+        _check_histogram_loss(config)
         for role, records in data.records.items():
             columns = np.zeros((len(records), len(HISTOGRAM_COLUMNS)))
             for label, scale in scales.items():

@@ -264,3 +264,19 @@ def test_demo_nima_reaches_srcc_0_7_on_held_out_contents(tmp_path):
     run_dir = train(config, tmp_path / "demo_nima")
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert metrics["val"]["srcc"] >= 0.7, metrics["val"]
+
+
+def test_histogram_head_needs_a_histogram_loss(tmp_path, embedded_cache):
+    from iqa_keras.config import load_config
+    from iqa_keras.nima_training import prepare_nima
+    from iqa_keras.training import prepare_data
+
+    config = _config(tmp_path, embedded_cache, loss="mse")
+    with pytest.raises(ValueError, match="loss.name"):
+        prepare_nima(config, prepare_data(config))
+    text = TINY_NIMA.format(cache=embedded_cache, architecture="nima", loss="x").replace('[loss]\nname = "x"\n', "")
+    path = tmp_path / "no_loss.toml"
+    path.write_text(text)
+    config = load_config(path)
+    prepare_nima(config, prepare_data(config))
+    assert config.loss.name == "nima" and config.loss.options == {}  # EMD r = 2 by default
