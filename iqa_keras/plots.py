@@ -44,24 +44,23 @@ def scatter_predictions(predictions, targets, path, title: str = "", db=None,
     return save_figure(figure, path)
 
 
+def _history_panel(axis, epochs, history: list[dict], keys, ylabel: str) -> None:
+    """One learning-curve panel: each of ``keys`` present in the history, per epoch."""
+    for key in keys:
+        if key in history[0]:
+            axis.plot(epochs, [row.get(key, np.nan) for row in history], marker="o", label=key)
+    axis.set_xlabel("epoch")
+    axis.set_ylabel(ylabel)
+    axis.legend()
+    axis.grid(alpha=0.3)
+
+
 def learning_curves(history: list[dict], path) -> Path:
     """Training/validation loss and validation SRCC/PLCC per epoch."""
     epochs = [row["epoch"] + 1 for row in history]
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    for key in ("loss", "val_loss"):
-        if key in history[0]:
-            left.plot(epochs, [row.get(key, np.nan) for row in history], marker="o", label=key)
-    left.set_xlabel("epoch")
-    left.set_ylabel("loss")
-    left.legend()
-    left.grid(alpha=0.3)
-    for key in ("val_srcc", "val_plcc", "val_krcc"):
-        if key in history[0]:
-            right.plot(epochs, [row.get(key, np.nan) for row in history], marker="o", label=key)
-    right.set_xlabel("epoch")
-    right.set_ylabel("correlation")
-    right.legend()
-    right.grid(alpha=0.3)
+    _history_panel(left, epochs, history, ("loss", "val_loss"), "loss")
+    _history_panel(right, epochs, history, ("val_srcc", "val_plcc", "val_krcc"), "correlation")
     return save_figure(figure, path)
 
 
