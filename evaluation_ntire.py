@@ -6,7 +6,7 @@
 
 Writes ``output.txt`` (one ``name,score`` line per distorted image, in PIPAL
 order) and, with ``--zip``, a submission zip with the challenge's readme.txt.
-All work happens in ``iqa_keras`` (``iqa_keras.scoring_cli``); see ``--help``.
+All work happens in ``iqa_keras`` (``iqa_keras.cli.ntire``); see ``--help``.
 """
 import sys
 

@@ -4,7 +4,7 @@
     python evaluation_single_image.py --ref R --distorted D [--models PATH] [--tta ntire]
                                       [--figure result.png] [--heatmap map.png]
 
-All work happens in ``iqa_keras`` (``iqa_keras.scoring_cli``); see ``--help``.
+All work happens in ``iqa_keras`` (``iqa_keras.cli.single_image``); see ``--help``.
 """
 import sys
 

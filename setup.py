@@ -14,7 +14,7 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.11",
     packages=find_packages(include=["iqa_keras", "iqa_keras.*"]),
-    package_data={"iqa_keras": ["weights/*"]},
+    package_data={"iqa_keras": ["ranking/weights/*"]},
     include_package_data=True,
     install_requires=[
         "tensorflow>=2.16",

@@ -2,8 +2,9 @@
 
 Public API::
 
-    from iqa_keras import build_model, load_model
+    from iqa_keras import build_model, load_model, save_model, Scorer, losses, metrics
     model = build_model("fr_simple", input_size=288)
+    scorer = Scorer("models/demo_fr_simple.keras", tta="geometric")
 """
 import os as _os
 
@@ -11,11 +12,12 @@ _os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from .layers import AbsDifference, AttentionBlock, Normalize, ResidualBlock, TileImage  # noqa: E402
-from .model_info import ModelInfo, read_info, save_model  # noqa: E402
-from .models import build_model, default_hyper_parameters, load_model  # noqa: E402
+from .model_io import ModelInfo, load_model, read_info, save_model  # noqa: E402
 from .registry import ARCHITECTURES, LOSSES  # noqa: E402
+from .architectures import build_model, default_hyper_parameters  # noqa: E402
 from . import losses, metrics  # noqa: E402  (losses register themselves in LOSSES)
 from .ranking import load_ranking_network  # noqa: E402
+from .scoring import Scorer  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -27,6 +29,7 @@ __all__ = [
     "ModelInfo",
     "Normalize",
     "ResidualBlock",
+    "Scorer",
     "TileImage",
     "build_model",
     "default_hyper_parameters",

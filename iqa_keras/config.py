@@ -17,6 +17,10 @@ import typing
 from pathlib import Path
 from typing import Any, Optional, Union
 
+from . import architectures, losses  # noqa: F401  (registration of the builders and losses checked here)
+from .registry import ARCHITECTURES, LOSSES
+from .scales import dataset_scale
+
 
 class ConfigError(ValueError):
     """A config file or override is invalid; the message names file and key."""
@@ -47,7 +51,7 @@ class DatasetSection:
     seeded split by content), "official", "content", or one of
     "train"/"val"/"test" to use the whole dataset for that role.
     ``score_norm``: "auto" (mean/std of its training split), "none", or
-    ``[mean, std]`` as in the seed's configs.
+    ``[mean, std]`` as in the NTIRE 2021 reference's configs.
     ``crop``: "center", "random" (training only; validation is centred), "pad".
     ``options``: keyword arguments of the dataset's reader (e.g. ``size`` of
     the embedded set, ``aggregate`` of PieAPP).
@@ -122,7 +126,7 @@ class TrainSection:
 
 @dataclasses.dataclass
 class NimaSection:
-    """``[nima]``: targets of NIMA histogram models (architecture "nima"; see ``nima_targets``).
+    """``[nima]``: targets of NIMA histogram models (architecture "nima"; see ``data.histogram_targets``).
 
     ``targets``: "auto" (AVA-style vote counts when present, else the maximum-entropy
     histogram of mos and mos_std, else of mos alone), "votes", "max_entropy",
@@ -158,6 +162,43 @@ class Config:
     source: str = "<defaults>"
     text: str = ""
 
+    @property
+    def labels(self) -> list[str]:
+        """The datasets' labels in config order (a dataset's index in the bias-aware loss)."""
+        return [section.label for section in self.data.datasets]
+
+    @property
+    def task(self) -> str:
+        """What the run trains: "histogram" (a NIMA head), "bias_aware" (several biased datasets) or "score"."""
+        if self.model.architecture in HISTOGRAM_ARCHITECTURES:
+            return "histogram"
+        if self.loss.name == "bias_aware":
+            return "bias_aware"
+        return "score"
+
+    @property
+    def image_only(self) -> bool:
+        """True for no-reference heads trained on single images (references are dropped)."""
+        return self.model.architecture in IMAGE_ONLY_ARCHITECTURES
+
+    def histogram_scales(self) -> dict:
+        """``{label: ScoreScale}``: each dataset's score range mapped onto the histogram bins 1..10."""
+        scales = {}
+        for index, dataset in enumerate(self.data.datasets):
+            override = self.nima.ranges.get(dataset.label, self.nima.ranges.get(dataset.name))
+            try:
+                scales[dataset.label] = dataset_scale(dataset.name, override)
+            except ValueError as error:
+                raise ConfigError(f"{self.source}: data.datasets[{index}] ({dataset.label}): {error}") from None
+        return scales
+
+    def anchor_label(self) -> str:
+        """The dataset whose score scale the network's output is on: the bias-aware anchor, else the first."""
+        anchor = self.loss.options.get("anchor_db") if self.loss.name == "bias_aware" else None
+        if isinstance(anchor, int) and not isinstance(anchor, bool):
+            return self.labels[anchor]
+        return anchor or self.labels[0]
+
     def run_dir(self) -> Path:
         if self.output.dir:
             return Path(self.output.dir)
@@ -172,6 +213,12 @@ class Config:
         raw["loss"] = {"name": self.loss.name, **self.loss.options}
         return raw
 
+
+# Architectures whose output is a 10-bin score histogram, and the losses that compare histograms.
+HISTOGRAM_ARCHITECTURES = ("nima",)
+HISTOGRAM_LOSSES = ("nima", "emd", "chi_square", "moments_mse")
+# No-reference heads: the records lose their references, the pipelines yield single images.
+IMAGE_ONLY_ARCHITECTURES = ("nima", "nima_regression")
 
 SECTIONS = {
     "model": ModelSection,
@@ -285,15 +332,17 @@ def _check_choices(config: Config) -> None:
     for where, value in positive.items():
         if value <= 0:
             raise ConfigError(f"{src}: {where}: expected a positive number, got {value!r}")
+    if config.optimizer.backbone_learning_rate is not None and config.optimizer.backbone_learning_rate < 0:
+        raise ConfigError(f"{src}: optimizer.backbone_learning_rate: expected >= 0, "
+                          f"got {config.optimizer.backbone_learning_rate}")
+    if config.train.freeze_backbone_epochs < 0:
+        raise ConfigError(f"{src}: train.freeze_backbone_epochs: expected >= 0, got {config.train.freeze_backbone_epochs}")
     if config.augment.lightness and (len(config.augment.lightness) != 2 or not 0 < config.augment.lightness[0] <= config.augment.lightness[1]):
         raise ConfigError(f"{src}: augment.lightness: expected [low, high] with 0 < low <= high, or [], got {config.augment.lightness!r}")
 
 
 def _check_signatures(config: Config) -> None:
     """Model hyper-parameters and loss options must be accepted by their builders."""
-    from . import architectures  # noqa: F401  (registration)
-    from .registry import ARCHITECTURES, LOSSES
-
     src = config.source
     try:
         builder = ARCHITECTURES.get(config.model.architecture)
@@ -306,8 +355,6 @@ def _check_signatures(config: Config) -> None:
                 f"{src}: model.{key}: unknown hyper-parameter of {config.model.architecture}; "
                 f"expected one of: architecture, input_size, {', '.join(sorted(accepted))}"
             )
-    from . import losses  # noqa: F401  (registration)
-
     try:
         loss_cls = LOSSES.get(config.loss.name)
     except ValueError as error:
@@ -321,6 +368,57 @@ def _check_signatures(config: Config) -> None:
                     f"{src}: loss.{key}: unknown option of loss {config.loss.name}; "
                     f"expected one of: name, {', '.join(sorted(accepted))}"
                 )
+
+
+def _resolve_task_defaults(config: Config, raw: dict) -> None:
+    """Defaults and checks that depend on what the run trains (histogram head, bias-aware loss)."""
+    src = config.source
+    if config.task == "histogram":
+        if "loss" not in raw:  # no [loss] section: NIMA's own loss, EMD with r = 2
+            config.loss = LossSection(name="nima")
+        if config.loss.name not in HISTOGRAM_LOSSES:
+            raise ConfigError(
+                f"{src}: loss.name: {config.loss.name!r} compares one score per image; the NIMA histogram "
+                f"head needs one of {', '.join(HISTOGRAM_LOSSES)} (\"nima\" = EMD r = 2 + optional regularisers)"
+            )
+        config.histogram_scales()  # every dataset needs a known (or configured) score range
+        names = {d.name for d in config.data.datasets} | set(config.labels)
+        unknown = sorted(set(config.nima.ranges) - names)
+        if unknown:
+            raise ConfigError(f"{src}: nima.ranges: {unknown} name no dataset of the config")
+    if config.loss.name == "bias_aware":
+        config.loss.options = _bias_loss_options(config)
+
+
+def _bias_loss_options(config: Config) -> dict:
+    """The ``bias_aware`` loss's options completed from the config.
+
+    ``datasets`` = the dataset labels in config order, and ``anchor_db``
+    defaults to the first dataset (whose score normalisation the saved model
+    uses). An unknown ``anchor_db`` or a ``datasets`` option that is not the
+    config's labels is an error naming the key.
+    """
+    labels = config.labels
+    options = dict(config.loss.options)
+    given = options.setdefault("datasets", labels)
+    if list(given) != labels:
+        raise ConfigError(
+            f"{config.source}: loss.datasets: must be the labels of data.datasets in order, {labels}, "
+            f"got {given!r} (leave it out to use them)"
+        )
+    anchor = options.setdefault("anchor_db", labels[0])
+    known = f"known labels: {', '.join(labels)}"
+    if isinstance(anchor, bool) or not isinstance(anchor, (str, int)):
+        raise ConfigError(f"{config.source}: loss.anchor_db: expected a dataset label, got {anchor!r}; {known}")
+    if isinstance(anchor, int) and not 0 <= anchor < len(labels):
+        raise ConfigError(f"{config.source}: loss.anchor_db: index {anchor} out of range; {known}")
+    if isinstance(anchor, str) and anchor not in labels and anchor != "":
+        raise ConfigError(f"{config.source}: loss.anchor_db: {anchor!r} is not a dataset of the config; {known}")
+    if len(labels) > int(options.get("max_datasets", 16)):
+        raise ConfigError(
+            f"{config.source}: loss.max_datasets: {len(labels)} datasets need max_datasets >= {len(labels)}"
+        )
+    return options
 
 
 def _parse_value(text: str) -> Any:
@@ -361,6 +459,7 @@ def config_from_dict(raw: dict, source: str = "<dict>", text: str = "") -> Confi
         values[key] = _build(SECTIONS[key], table, key, source, OPEN_SECTIONS.get(key))
     config = Config(**values, source=source, text=text)
     _check_choices(config)
+    _resolve_task_defaults(config, raw)
     _check_signatures(config)
     return config
 

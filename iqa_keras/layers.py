@@ -81,7 +81,7 @@ class TileImage(layers.Layer):
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class AttentionBlock(layers.Layer):
-    """Channel and spatial attention of the seed's attention-residual network.
+    """Channel and spatial attention of the NTIRE 2021 reference's attention-residual network.
 
     ``a = conv3(relu) -> BN -> conv3``; channel gate from the global average of
     ``a``; spatial gate per pixel of ``a``; the output is a 1x1 convolution of
@@ -147,3 +147,71 @@ class ResidualBlock(layers.Layer):
 
 
 CUSTOM_LAYERS = (Normalize, AbsDifference, TileImage, AttentionBlock, ResidualBlock)
+
+
+# ImageNet statistics of the keras.applications backbones' preprocessing modes.
+CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
+TORCH_RGB_MEAN = (0.485, 0.456, 0.406)
+TORCH_RGB_STD = (0.229, 0.224, 0.225)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class BackbonePreprocess(layers.Layer):
+    """The input preprocessing a ``keras.applications`` backbone was trained with, inside the model.
+
+    Input: uint8-range RGB floats. ``mode`` is one of "tf", "caffe", "torch",
+    "none" (see ``iqa_keras.architectures.nima.BACKBONES``). Living in the model, it saves and loads
+    with it, so callers always feed raw RGB.
+    """
+
+    MODES = ("tf", "caffe", "torch", "none")
+
+    def __init__(self, mode: str = "tf", **kwargs):
+        super().__init__(**kwargs)
+        if mode not in self.MODES:
+            raise ValueError(f"BackbonePreprocess: mode must be one of {self.MODES}, got {mode!r}")
+        self.mode = mode
+
+    def call(self, x):
+        x = ops.cast(x, self.compute_dtype)
+        if self.mode == "tf":
+            return x / 127.5 - 1.0
+        if self.mode == "caffe":
+            return ops.flip(x, axis=-1) - ops.convert_to_tensor(CAFFE_BGR_MEAN, dtype=self.compute_dtype)
+        if self.mode == "torch":
+            mean = ops.convert_to_tensor(TORCH_RGB_MEAN, dtype=self.compute_dtype)
+            std = ops.convert_to_tensor(TORCH_RGB_STD, dtype=self.compute_dtype)
+            return (x / 255.0 - mean) / std
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class StandardizeScores(layers.Layer):
+    """``(x - mean(x)) / sqrt(var(x) + epsilon)`` over the last axis, per vector.
+
+    ``epsilon`` keeps a vector of identical scores (variance 0) finite, with
+    finite gradients, mapping it to all zeros (all ranks tied); vectors whose
+    spread is far below sqrt(epsilon) = 1e-4 are treated as nearly tied.
+    """
+
+    def __init__(self, epsilon: float = 1e-8, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = float(epsilon)
+
+    def call(self, x):
+        x = ops.cast(x, self.compute_dtype)
+        centred = x - ops.mean(x, axis=-1, keepdims=True)
+        variance = ops.mean(ops.square(centred), axis=-1, keepdims=True)
+        return centred / ops.sqrt(variance + self.epsilon)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon}

@@ -71,7 +71,7 @@ def test_seed_config_builds_model_and_pipeline_on_fixtures(path, tmp_path):
     import tomllib
 
     import keras
-    from dataset_fixtures import WRITERS
+    from helpers import WRITERS
     from iqa_keras.training import build_compiled_model, make_pipelines, prepare_data
 
     raw = tomllib.loads(path.read_text())

@@ -7,7 +7,7 @@ classifier (a nested model named ``"backbone"``) -> global average pooling
 ``"histogram"``): the predicted distribution over scores 1..10, whose mean
 ``sum_i i p_i`` is the quality score.
 
-``nima_regression``: seed 002's TID2013 model: the same backbone and pooling,
+``nima_regression``: the Keras NIMA reproduction's TID2013 model: the same backbone and pooling,
 then Dropout, an extra Dense "features" layer (ReLU) and one linear output.
 
 Backbones are built with random weights, or loaded from a local weights file
@@ -23,9 +23,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import keras
-from keras import layers, ops
+from keras import layers
 
-from ..layers import PACKAGE
+from ..layers import BackbonePreprocess
 from ..registry import ARCHITECTURES
 
 # Backbone name -> (preprocessing mode of its keras.applications module, accepts ``alpha``).
@@ -58,46 +58,7 @@ BACKBONES = {
     **{f"ConvNeXt{v}": ("none", False) for v in ("Tiny", "Small", "Base", "Large", "XLarge")},
 }
 MIN_INPUT_SIZE = {"InceptionResNetV2": 75, "InceptionV3": 75, "Xception": 71, "NASNetLarge": 32}
-CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
-TORCH_RGB_MEAN = (0.485, 0.456, 0.406)
-TORCH_RGB_STD = (0.229, 0.224, 0.225)
 BINS = 10
-
-
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class BackbonePreprocess(layers.Layer):
-    """The input preprocessing a ``keras.applications`` backbone was trained with, inside the model.
-
-    Input: uint8-range RGB floats. ``mode`` is one of "tf", "caffe", "torch",
-    "none" (see :data:`BACKBONES`). Living in the model, it saves and loads
-    with it, so callers always feed raw RGB.
-    """
-
-    MODES = ("tf", "caffe", "torch", "none")
-
-    def __init__(self, mode: str = "tf", **kwargs):
-        super().__init__(**kwargs)
-        if mode not in self.MODES:
-            raise ValueError(f"BackbonePreprocess: mode must be one of {self.MODES}, got {mode!r}")
-        self.mode = mode
-
-    def call(self, x):
-        x = ops.cast(x, self.compute_dtype)
-        if self.mode == "tf":
-            return x / 127.5 - 1.0
-        if self.mode == "caffe":
-            return ops.flip(x, axis=-1) - ops.convert_to_tensor(CAFFE_BGR_MEAN, dtype=self.compute_dtype)
-        if self.mode == "torch":
-            mean = ops.convert_to_tensor(TORCH_RGB_MEAN, dtype=self.compute_dtype)
-            std = ops.convert_to_tensor(TORCH_RGB_STD, dtype=self.compute_dtype)
-            return (x / 255.0 - mean) / std
-        return x
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "mode": self.mode}
 
 
 def imagenet_error(backbone: str) -> str:
@@ -187,7 +148,7 @@ def build_nima(input_size=224, backbone="MobileNetV2", alpha=1.0, weights=None, 
 @ARCHITECTURES.register("nima_regression")
 def build_nima_regression(input_size=224, backbone="MobileNetV2", alpha=1.0, weights=None, dropout=0.75,
                           bn_momentum=None, features=256) -> keras.Model:
-    """Seed 002's regression variant: backbone, pooling, Dropout, Dense(``features``, ReLU) "features", Dense(1).
+    """The regression variant of the Keras NIMA reproduction: backbone, pooling, Dropout, Dense(``features``, ReLU) "features", Dense(1).
 
     Output (B, 1): the (standardised) MOS, trained like any no-reference regression.
     """

@@ -1,4 +1,4 @@
-"""``ranking16``: the 16-wide surrogate ranking network of the seed's Spearman loss.
+"""``ranking16``: the 16-wide surrogate ranking network of the NTIRE 2021 reference's Spearman loss.
 
 A vector of 16 scores goes in, an estimate of their 16 ranks (1..16, ties
 averaged) comes out. The network is differentiable, which is the point: a
@@ -16,9 +16,9 @@ whether the scores are N(0, 1), U(-10, 10) or sigmoid outputs in [0.45, 0.55].
 from __future__ import annotations
 
 import keras
-from keras import layers, ops
+from keras import layers
 
-from ..layers import PACKAGE
+from ..layers import StandardizeScores
 from ..registry import ARCHITECTURES
 
 RANK_WIDTH = 16
@@ -33,32 +33,6 @@ CONV_STACK = (
     (128, 7, True),
     (256, 7, True),
 )
-
-
-@keras.saving.register_keras_serializable(package=PACKAGE)
-class StandardizeScores(layers.Layer):
-    """``(x - mean(x)) / sqrt(var(x) + epsilon)`` over the last axis, per vector.
-
-    ``epsilon`` keeps a vector of identical scores (variance 0) finite, with
-    finite gradients, mapping it to all zeros (all ranks tied); vectors whose
-    spread is far below sqrt(epsilon) = 1e-4 are treated as nearly tied.
-    """
-
-    def __init__(self, epsilon: float = 1e-8, **kwargs):
-        super().__init__(**kwargs)
-        self.epsilon = float(epsilon)
-
-    def call(self, x):
-        x = ops.cast(x, self.compute_dtype)
-        centred = x - ops.mean(x, axis=-1, keepdims=True)
-        variance = ops.mean(ops.square(centred), axis=-1, keepdims=True)
-        return centred / ops.sqrt(variance + self.epsilon)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "epsilon": self.epsilon}
 
 
 @ARCHITECTURES.register("ranking16")

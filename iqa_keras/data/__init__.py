@@ -1,4 +1,4 @@
-"""Datasets: records, readers, the embedded synthetic set, HDF5 store, tf.data pipelines.
+"""Datasets: record tables, readers, splits, the embedded synthetic set, NIMA targets, tf.data pipelines.
 
 Typical use::
 
@@ -8,19 +8,16 @@ Typical use::
     train = make_dataset(splits["train"], 128, 16, shuffle=True, augment="seed", crop="random")
 """
 from .augment import lab_to_rgb, paired_geometric, random_paired_augment, rgb_to_lab, scale_lightness  # noqa: F401
-from .h5store import read_h5_info, write_h5  # noqa: F401
 from .images import ImageReadError, read_image, to_rgb_uint8  # noqa: F401
-from .prepare import prepare_h5  # noqa: F401
-from .pipeline import decode_rgb, fit_to_size_numpy, make_dataset, make_h5_dataset, normalised_scores  # noqa: F401
+from .pipeline import decode_rgb, fit_to_size_numpy, make_dataset, normalised_scores  # noqa: F401
 from .readers import READERS, SPECS, dataset_spec, read_dataset  # noqa: F401
 from .records import (  # noqa: F401
     COLUMNS,
     DatasetSpec,
-    compute_score_norm,
     drop_missing_files,
     is_full_reference,
     make_records,
     validate_records,
 )
-from .splits import split_by_content  # noqa: F401
+from .splits import split_by_content, split_records  # noqa: F401
 from .synthetic import build_embedded, embedded_contents, read_embedded, synthetic_mos  # noqa: F401

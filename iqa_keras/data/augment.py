@@ -8,7 +8,7 @@ augmentation in scoring share one implementation.
 Colour conversion follows the sRGB / CIE 1976 L*a*b* definitions with the D65
 white point (2 degree observer), the same definitions scikit-image uses, so
 results agree with ``skimage.color.rgb2lab``/``lab2rgb`` to well under one grey
-level. Unlike the seed's intensity augmentation, which cast ``L * scale`` to
+level. Unlike the NTIRE 2021 reference's intensity augmentation, which cast ``L * scale`` to
 uint8 and let bright pixels wrap around to dark ones, lightness is clipped to
 [0, 100] and RGB to [0, 255].
 """
@@ -103,7 +103,7 @@ def _broadcast_factor(factor, images: tf.Tensor) -> tf.Tensor:
 
 
 def scale_lightness(images, factor) -> tf.Tensor:
-    """Multiplies the CIE Lab lightness by ``factor`` (the seed's intensity augmentation).
+    """Multiplies the CIE Lab lightness by ``factor`` (the NTIRE 2021 reference's intensity augmentation).
 
     ``factor`` is a scalar or, for a batch ``(B, H, W, 3)``, a vector of B
     factors. L is clipped to [0, 100] and RGB to [0, 255]; a and b are kept.
@@ -164,7 +164,7 @@ def random_paired_augment(ref, dist, seed, *, geometric=True, lightness_range=No
     ``seed`` is a shape-(2,) int tensor (as made by ``tf.data`` with
     ``Dataset.random``/``enumerate``), so runs with the same seed see the same
     augmentations. The lightness factor, drawn uniformly from
-    ``lightness_range`` (the seed used [0.3, 1.5]), is applied to both images
+    ``lightness_range`` (the NTIRE 2021 reference used [0.3, 1.5]), is applied to both images
     of the pair, like the geometric transform.
     """
     seed = tf.cast(seed, tf.int32)

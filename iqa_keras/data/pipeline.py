@@ -1,4 +1,4 @@
-"""tf.data pipelines from a record table (image files) or from an HDF5 store.
+"""tf.data pipelines from a record table: image files decoded, cropped, augmented, batched.
 
 Only paths and scores are held in memory; images are decoded in parallel
 inside the pipeline, cropped or padded to the model's input size, augmented
@@ -10,11 +10,11 @@ while each epoch sees new shuffles and augmentations.
 Crop/pad policy (``crop``):
 
 * ``"center"``: a larger image is centre-cropped (offset ``(H - S) // 2``,
-  the seed's TID policy), a smaller one zero-padded around the centre.
+  the NTIRE 2021 reference's TID policy), a smaller one zero-padded around the centre.
 * ``"random"``: a random crop position (the same for reference and
   distorted image), smaller sides zero-padded; becomes ``"center"`` when
   ``training=False``.
-* ``"pad"``: the same arithmetic as ``"center"``, named for the seed's PieAPP
+* ``"pad"``: the same arithmetic as ``"center"``, named for the NTIRE 2021 reference's PieAPP
   policy (256 x 256 zero-padded to 288 x 288 at offset 16).
 
 ``crop=None`` takes the policy per row from a ``crop`` column (default
@@ -26,14 +26,11 @@ no row has a reference; images float32 in 0..255, shape ``(B, S, S, 3)``;
 """
 from __future__ import annotations
 
-import os
-import threading
-
 import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from .augment import random_paired_augment
+from ..scales import normalise_scores
 from .images import read_image
 from .records import is_full_reference
 
@@ -113,7 +110,7 @@ def fit_to_size(images, size: int, random_crop, seed) -> list:
 
 
 def fit_to_size_numpy(image: np.ndarray, size: int) -> np.ndarray:
-    """The centre crop / zero-pad of ``fit_to_size`` in numpy (for HDF5 preparation)."""
+    """The centre crop / zero-pad of ``fit_to_size`` in numpy (for scoring the central patch)."""
     height, width = image.shape[:2]
     pad_h, pad_w = max(size - height, 0), max(size - width, 0)
     if pad_h or pad_w:
@@ -188,23 +185,8 @@ def normalised_scores(df: pd.DataFrame, score_norm=None, target_columns=None) ->
         if missing:
             raise ValueError(f"target_columns {missing} are not columns of the record table")
         return df[list(target_columns)].to_numpy(dtype=np.float32)
-    mos = df["mos"].to_numpy(dtype=np.float64)
-    if score_norm is None:
-        return mos.astype(np.float32)[:, None]
-    if isinstance(score_norm, dict):
-        dbs = df["db"].astype(str).to_numpy()
-        unknown = sorted(set(dbs) - set(map(str, score_norm)))
-        if unknown:
-            raise ValueError(f"score_norm has no (mean, std) for dataset(s) {unknown}; it has {sorted(score_norm)}")
-        norms = {str(k): v for k, v in score_norm.items()}
-        mean = np.array([float(norms[d][0]) for d in dbs])
-        std = np.array([float(norms[d][1]) for d in dbs])
-    else:
-        mean, std = float(score_norm[0]), float(score_norm[1])
-        mean, std = np.full_like(mos, mean), np.full_like(mos, std)
-    if np.any(std == 0):
-        raise ValueError("score_norm: a standard deviation is 0")
-    return ((mos - mean) / std).astype(np.float32)[:, None]
+    db = df["db"].astype(str).to_numpy() if "db" in df.columns else None
+    return normalise_scores(df["mos"], db, score_norm).astype(np.float32)[:, None]
 
 
 def _crop_codes(df: pd.DataFrame, crop, training) -> np.ndarray:
@@ -256,7 +238,7 @@ def make_dataset(
     """A batched, prefetched ``tf.data.Dataset`` of the pairs (or images) of a record table.
 
     ``augment``: None, True / "geometric" (random rot90 + both flips),
-    "seed" (those plus the seed's CIE-Lab lightness factor in [0.3, 1.5]) or
+    "seed" (those plus the NTIRE 2021 reference's CIE-Lab lightness factor in [0.3, 1.5]) or
     a dict ``{"rot90", "flip_lr", "flip_ud": bool, "lightness": [low, high] | None}``.
     ``training=False`` turns "random" crops into centre crops.
     ``target_columns`` replaces the standardised MOS by raw columns of the
@@ -305,119 +287,4 @@ def make_dataset(
         return dist, element["y"]
 
     ds = ds.map(load, num_parallel_calls=num_parallel_calls, deterministic=True)
-    return _finish(ds, int(batch_size), drop_remainder, prefetch)
-
-
-# ---------------------------------------------------------------- HDF5
-class _H5Readers:
-    """One read-only h5py handle per (file, modification) per process, shared by the reader threads."""
-
-    def __init__(self):
-        self._files = {}
-        self._lock = threading.Lock()
-
-    def get(self, path: str):
-        import h5py
-
-        stat = os.stat(path)
-        key = (path, stat.st_mtime_ns, stat.st_ino)
-        with self._lock:
-            if key not in self._files:
-                for old in [k for k in self._files if k[0] == path]:
-                    self._files.pop(old).close()
-                self._files[key] = h5py.File(path, "r")
-            return self._files[key]
-
-
-_H5 = _H5Readers()
-
-
-def make_h5_dataset(
-    path,
-    batch_size: int,
-    *,
-    input_size: int | None = None,
-    shuffle: bool = False,
-    augment=None,
-    seed: int = 0,
-    crop="center",
-    score_norm=None,
-    repeat: bool = False,
-    training: bool | None = None,
-    drop_remainder: bool = False,
-    read_block: int | None = None,
-    prefetch: int = 2,
-) -> tf.data.Dataset:
-    """Like ``make_dataset``, from an HDF5 file in the layout of ``h5store.write_h5``.
-
-    Samples are read by blocks of indices (``read_block``, default
-    ``batch_size``), never the whole file. ``y`` is the stored standardised
-    score; with ``score_norm`` given, the stored raw ``mos`` is standardised
-    again instead. ``input_size`` (default: the stored size) crops or pads
-    the stored images with ``crop``.
-    """
-    import h5py
-
-    path = os.path.abspath(os.fspath(path))
-    if not os.path.isfile(path):
-        raise ValueError(f"HDF5 file not found: {path}")
-    with h5py.File(path, "r") as handle:
-        if "x" not in handle or "y" not in handle:
-            raise ValueError(f"{path}: expected datasets 'x' and 'y', found {sorted(handle)}")
-        count, images_per_row, stored = handle["x"].shape[0], handle["x"].shape[1], handle["x"].shape[2]
-        if score_norm is not None:
-            if "mos" not in handle or "db" not in handle:
-                raise ValueError(f"{path}: score_norm needs the datasets 'mos' and 'db'")
-            table = pd.DataFrame({"mos": handle["mos"][:], "db": handle["db"].asstr()[:]})
-            y_all = normalised_scores(table, score_norm)
-        else:
-            y_all = None
-    if count == 0:
-        raise ValueError(f"{path}: holds no samples")
-    full_reference = images_per_row == 2
-    size = int(input_size or stored)
-    options = _augment_options(augment)
-    random_crop = str(crop).lower() == "random" and training is not False
-    if str(crop).lower() not in CROP_MODES:
-        raise ValueError(f"crop: unknown mode {crop!r}; expected one of {CROP_MODES}")
-    block = int(read_block or batch_size)
-
-    def read(indices):
-        handle = _H5.get(path)
-        order = np.argsort(indices)
-        sorted_indices = indices[order]
-        x = handle["x"][sorted_indices]
-        y = handle["y"][sorted_indices] if y_all is None else y_all[sorted_indices]
-        inverse = np.empty_like(order)
-        inverse[order] = np.arange(len(order))
-        return x[inverse], np.asarray(y, np.float32)[inverse].reshape(len(indices), -1)
-
-    ds = tf.data.Dataset.range(count)
-    if shuffle:
-        ds = ds.shuffle(count, seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
-    ds = ds.batch(block)
-
-    def read_graph(indices):
-        x, y = tf.numpy_function(read, [indices], (tf.uint8, tf.float32), stateful=False)
-        x.set_shape([None, images_per_row, stored, stored, 3])
-        y.set_shape([None, None])
-        return x, y
-
-    ds = ds.map(read_graph, num_parallel_calls=2, deterministic=True).unbatch()
-    ds = tf.data.Dataset.zip((ds, _seed_stream(seed)))
-
-    def prepare(sample, element_seed):
-        x, y = sample
-        images = [x[i] for i in range(images_per_row)]
-        if size != stored or random_crop:
-            images = fit_to_size(images, size, random_crop, element_seed)
-        ref, dist = (images[0], images[1]) if full_reference else (None, images[0])
-        ref, dist = _apply_augment(ref, dist, element_seed + tf.constant([0, 1]), options)
-        if full_reference:
-            return (ref, dist), y
-        return dist, y
-
-    ds = ds.map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
     return _finish(ds, int(batch_size), drop_remainder, prefetch)

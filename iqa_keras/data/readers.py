@@ -23,28 +23,28 @@ import pandas as pd
 from .records import DatasetSpec, make_records
 
 SPECS = {
-    "tid2008": DatasetSpec("tid2008", True, (0.0, 9.0), "MOS", default_norm=(4.47, 1.30),
+    "tid2008": DatasetSpec("tid2008", "MOS", default_norm=(4.47, 1.30),
                            description="TID2008: 25 references x 17 distortions x 4 levels, MOS 0-9"),
-    "tid2013": DatasetSpec("tid2013", True, (0.0, 9.0), "MOS", default_norm=(4.47, 1.30),
+    "tid2013": DatasetSpec("tid2013", "MOS", default_norm=(4.47, 1.30),
                            description="TID2013: 25 references x 24 distortions x 5 levels, MOS 0-9"),
-    "kadid10k": DatasetSpec("kadid10k", True, (1.0, 5.0), "MOS",
+    "kadid10k": DatasetSpec("kadid10k", "MOS",
                             description="KADID-10k: 81 references x 25 distortions x 5 levels; its 'dmos' column is a 1-5 MOS"),
-    "pipal": DatasetSpec("pipal", True, (1000.0, 1900.0), "Elo", default_norm=(1449.05, 121.35),
+    "pipal": DatasetSpec("pipal", "Elo", default_norm=(1449.05, 121.35),
                          description="PIPAL training set: Elo scores (range approximate)"),
-    "pieapp": DatasetSpec("pieapp", True, (0.0, 1.0), "preference", official_split=True, default_crop="pad",
+    "pieapp": DatasetSpec("pieapp", "preference", official_split=True, default_crop="pad",
                           default_norm=(0.47, 0.26),
                           description="PieAPP: probability of preference for image A (train/val); test: minus the "
                                       "per-image error score, so that higher is better throughout"),
-    "live": DatasetSpec("live", False, (0.0, 100.0), "DMOS",
+    "live": DatasetSpec("live", "DMOS",
                         description="LIVE IQA Release 2: DMOS, lower is better (reference copies excluded)"),
-    "csiq": DatasetSpec("csiq", False, (0.0, 1.0), "DMOS", description="CSIQ: DMOS 0-1, lower is better"),
-    "koniq10k": DatasetSpec("koniq10k", True, (1.0, 5.0), "MOS", kind="nr", official_split=True,
+    "csiq": DatasetSpec("csiq", "DMOS", description="CSIQ: DMOS 0-1, lower is better"),
+    "koniq10k": DatasetSpec("koniq10k", "MOS", kind="nr", official_split=True,
                             description="KonIQ-10k: no-reference, MOS 1-5, official train/val/test sets"),
-    "ava": DatasetSpec("ava", True, (1.0, 10.0), "mean vote", kind="nr",
+    "ava": DatasetSpec("ava", "mean vote", kind="nr",
                        description="AVA: aesthetic votes 1-10 (mean of the 10-bin histogram)"),
-    "embedded": DatasetSpec("embedded", True, (1.0, 5.0), "MOS",
+    "embedded": DatasetSpec("embedded", "MOS",
                             description="embedded synthetic set: skimage photographs, 7 distortions x 5 levels"),
-    "csv": DatasetSpec("csv", True, None, "score", description="generic CSV: ref,dist,mos[,db]"),
+    "csv": DatasetSpec("csv", "score", description="generic CSV: ref,dist,mos[,db]"),
 }
 
 
@@ -257,10 +257,10 @@ def _pieapp_distortion(name: str) -> str:
 def read_pieapp(root, aggregate: str | None = "mean") -> pd.DataFrame:
     """PieAPP with its official train/val/test split (column ``split``).
 
-    Train/val: the seed's score, the "processed preference for A" of each
+    Train/val: the NTIRE 2021 reference's score, the "processed preference for A" of each
     labelled pair, as the score of image A. With ``aggregate="mean"`` (default)
     each distorted image gets the mean over its rows as image A (one row per
-    image); ``aggregate=None`` keeps one row per comparison like the seed
+    image); ``aggregate=None`` keeps one row per comparison like the NTIRE 2021 reference
     (duplicate pairs: validate with ``allow_duplicates=True``). Test: the
     per-image scores of ``ref_XXX_per_image_score.csv``, negated (PieAPP's are
     error scores, higher = worse) so that higher is better throughout.

@@ -35,28 +35,42 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
+from ..scales import DATASET_SCALES
+
 COLUMNS = ("dist", "ref", "mos", "mos_std", "db", "content", "distortion", "level")
 _MAX_REPORTED = 20
 
 
 @dataclasses.dataclass(frozen=True)
 class DatasetSpec:
-    """What a dataset's scores mean and how the seed prepared its images.
+    """What a dataset's scores mean and how the NTIRE 2021 recipes prepared its images.
 
-    ``score_range`` is the scale's nominal range (approximate for Elo scores),
-    ``default_norm`` the seed's (mean, std) standardisation when it used one,
-    ``default_crop`` the seed's crop/pad policy, ``kind`` "fr" or "nr".
+    The score's range and direction come from ``iqa_keras.scales.DATASET_SCALES``
+    (``score_range`` is approximate for Elo scores; None for a generic CSV);
+    ``default_norm`` is the recipe's (mean, std) standardisation when it used
+    one, ``default_crop`` its crop/pad policy, ``kind`` "fr" or "nr".
     """
 
     name: str
-    higher_is_better: bool
-    score_range: Optional[tuple]
     score_name: str = "MOS"
     kind: str = "fr"
     official_split: bool = False
     default_crop: str = "center"
     default_norm: Optional[tuple] = None
     description: str = ""
+
+    @property
+    def scale(self):
+        """The dataset's ``ScoreScale`` (range and direction), or None when it has none."""
+        return DATASET_SCALES.get(self.name)
+
+    @property
+    def higher_is_better(self) -> bool:
+        return True if self.scale is None else self.scale.higher_is_better
+
+    @property
+    def score_range(self) -> Optional[tuple]:
+        return None if self.scale is None else self.scale.range
 
 
 def make_records(rows, db: str) -> pd.DataFrame:
@@ -173,12 +187,3 @@ def drop_missing_files(df: pd.DataFrame) -> tuple[pd.DataFrame, list]:
         keep.append(ok)
     missing = sorted(p for p, e in exists.items() if not e)
     return df[np.array(keep, bool)].reset_index(drop=True), missing
-
-
-def compute_score_norm(df: pd.DataFrame) -> dict:
-    """``{db: (mean, std)}`` of the scores of each dataset in ``df`` (std 1 when constant)."""
-    norms = {}
-    for db, part in df.groupby("db", sort=True):
-        std = float(part["mos"].std(ddof=0))
-        norms[str(db)] = (float(part["mos"].mean()), std if std > 0 else 1.0)
-    return norms

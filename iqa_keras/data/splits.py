@@ -1,6 +1,9 @@
-"""Seeded train/validation/test splits by content: no reference image on two sides.
+"""The one split policy: official splits where a dataset has them, else seeded splits by content.
 
-The seed split pairs at random, so distortions of one reference image sat in
+:func:`split_records` is what a config's ``split`` option means; it uses
+:func:`split_by_content`, which keeps every reference image on one side.
+
+The NTIRE 2021 reference split pairs at random, so distortions of one reference image sat in
 both training and validation and the validation score measured memory of the
 scene. Here whole contents (``records.content``) are assigned to splits.
 Contents are shuffled per dataset (``db``) so that every dataset of a mixture
@@ -66,3 +69,28 @@ def split_by_content(df: pd.DataFrame, fractions=None, seed: int = 0, use_offici
             start += size
     labels = contents.map(assignment)
     return {name: df[(labels == name).to_numpy()].reset_index(drop=True) for name in names}
+
+
+SPLIT_POLICIES = ("auto", "official", "content", "train", "val", "test")
+ROLES = ("train", "val", "test")
+
+
+def split_records(records: pd.DataFrame, policy: str = "auto", fractions=None, seed: int = 0) -> dict:
+    """``{role: DataFrame}`` of one dataset under a split policy.
+
+    ``"auto"``: the dataset's official split (a ``split`` column filled on
+    every row) when it has one, else a seeded split by content with
+    ``fractions``; ``"official"``: the official split (an error without one);
+    ``"content"``: always the seeded split by content; ``"train"``, ``"val"``
+    or ``"test"``: the whole dataset in that role.
+    """
+    if policy not in SPLIT_POLICIES:
+        raise ValueError(f"split: expected one of {', '.join(SPLIT_POLICIES)}, got {policy!r}")
+    if policy in ROLES:
+        return {policy: records}
+    has_official = "split" in records.columns and records["split"].notna().all()
+    if policy == "official" and not has_official:
+        raise ValueError("split: the dataset has no official split (no 'split' value on every row)")
+    if has_official and policy in ("auto", "official"):
+        return {str(role): part.reset_index(drop=True) for role, part in records.groupby("split")}
+    return split_by_content(records, fractions=dict(fractions or {"train": 0.8, "val": 0.2}), seed=seed)

@@ -1,7 +1,7 @@
-"""The bias-aware loss seed's synthetic experiment: one quality scale, four biased datasets.
+"""The bias-aware loss paper's synthetic experiment: one quality scale, four biased datasets.
 
 Reference images are blurred with a Gaussian of known sigma; sigma gives a
-"true" MOS by the seed's formula; the training images are split into four
+"true" MOS by the paper's formula; the training images are split into four
 datasets whose MOS are distorted by four known monotone polynomials (train_1
 is unbiased); the validation MOS are unbiased. A ResNet-18 trained from
 scratch with plain MSE learns a blend of the four scales; with the
@@ -11,7 +11,7 @@ polynomial. Run as ``iqa-keras experiment bias-blur`` (see ``add_arguments``).
 CPU budget (documented choice). The reference trains the full ResNet-18 on
 random 224 crops with Adam 1e-4, batch 32, for hundreds of epochs; on a
 shared 2-core CPU its validation r was still near 0 after 20 epochs. The
-defaults here keep the seed's data, model topology, batch size and early
+defaults here keep the paper's data, model topology, batch size and early
 stopping on validation r, and change only the cost:
 
 - 128-pixel crops at full resolution (blur is a per-pixel property, so the
@@ -32,10 +32,10 @@ About 4.5 s of CPU per epoch; plain MSE passes a validation r of 0.8 within
 about 25-35 epochs (a few CPU minutes).
 
 The bias-aware defaults differ from the reference's (r_th 0.7, mse_weight 0,
-no bound on f'), for measured reasons (README, "The seed's synthetic
+no bound on f'), for measured reasons (README, "The paper's synthetic
 experiment"):
 
-- ``r_th = 0.5``: on the seed's table a *perfect* predictor of the true
+- ``r_th = 0.5``: on the paper's table a *perfect* predictor of the true
   quality has a Pearson r of only 0.703 against the biased training MOS, so
   r_th 0.7 is passed only once the network has started to learn each
   content's dataset offset, and the first estimate absorbs that;
@@ -44,10 +44,10 @@ experiment"):
   dataset's predictions are squeezed and its f_d steepened to match, so the
   two drift together; a steep f_d multiplies that dataset's gradients and
   training collapsed (slopes of 5-20 where the truth is 0.3-0.5). The MSE
-  term pulls the scale back and the bound stops the runaway (the seed's
+  term pulls the scale back and the bound stops the runaway (the paper's
   biases have slopes of at most 2.25 on the MOS range used).
 
-Determinism: the blurred images are computed once per run from the seed's
+Determinism: the blurred images are computed once per run from the paper's
 table (deterministic); the random crops of epoch e come from
 ``numpy.random.default_rng([seed, e])``, so a resumed run draws the same
 crops as an uninterrupted one.
@@ -64,7 +64,7 @@ from pathlib import Path
 import numpy as np
 
 TRAIN_DATASETS = ("train_1", "train_2", "train_3", "train_4")
-# The seed's artificial biases, [b0, b1, b2, b3] of b0 + b1 x + b2 x^2 + b3 x^3.
+# The paper's artificial biases, [b0, b1, b2, b3] of b0 + b1 x + b2 x^2 + b3 x^3.
 TRUE_BIASES = {
     "train_1": (0.0, 1.0, 0.0, 0.0),
     "train_2": (0.5, 0.5, 0.0, 0.0),
@@ -74,13 +74,13 @@ TRUE_BIASES = {
 IDENTITY_BIAS = (0.0, 1.0, 0.0, 0.0)
 SAMPLES_PER_SPLIT = 80
 SIGMA_RANGE = (1.0, 3.0)
-MOS_RANGE = (1.0, 5.0)  # the seed's MOS scale; third-order f must increase on it
-SEED_TRAIN_FRACTION = 20 / 29  # the seed's 20 training and 9 validation references
+MOS_RANGE = (1.0, 5.0)  # the paper's MOS scale; third-order f must increase on it
+SEED_TRAIN_FRACTION = 20 / 29  # the paper's 20 training and 9 validation references
 
 # Embedded default: scikit-image sample photographs that ship with the package
 # (no download). Grey ones are repeated to RGB; the largest are reduced to
 # ``max_side`` before blurring. 12 training contents (a multiple of four, so
-# that each content belongs to one dataset, as in the seed: content j goes to
+# that each content belongs to one dataset, as in the paper: content j goes to
 # dataset train_{(j - 1) mod 4 + 1}) and 4 validation contents never seen in
 # training. (An order that put the most detailed photographs in train_1, the
 # anchor, was tried: plain MSE then generalised worse, 0.77 instead of 0.90,
@@ -126,11 +126,11 @@ class ExperimentOptions:
         return values
 
 
-# --------------------------------------------------------------------------- the seed's data
+# --------------------------------------------------------------------------- the paper's data
 
 
 def sigma_to_mos(sigma):
-    """The seed's simulated MOS of a Gaussian blur of standard deviation ``sigma``."""
+    """The paper's simulated MOS of a Gaussian blur of standard deviation ``sigma``."""
     sigma = np.asarray(sigma, dtype=float)
     m = 100.0 - 50.0 * (sigma - 1.0)
     return np.maximum(1.0, 1.0 + 0.035 * m + m * (m - 60.0) * (100.0 - m) * 7e-6)
@@ -145,12 +145,12 @@ def true_bias(label: str) -> tuple:
 
 
 def seed_scheme(train_names, val_names, count: int = SAMPLES_PER_SPLIT, sigma_range=SIGMA_RANGE):
-    """The seed's tables for any lists of references: (train, val) DataFrames.
+    """The paper's tables for any lists of references: (train, val) DataFrames.
 
     Sample i of each split gets sigma ``linspace(low, high, count)[i]`` and
     reference ``names[(i + 1) % len(names)]`` (names sorted as given); training
     sample i goes to dataset ``train_{i % 4 + 1}``. On the 29 LIVE references
-    sorted by name, first 20 for training, this gives the seed's
+    sorted by name, first 20 for training, this gives the paper's
     ``iqb_train.csv`` and ``iqb_val.csv`` exactly.
     """
     import pandas as pd
@@ -189,7 +189,7 @@ def read_table(path) -> "pd.DataFrame":
 
 
 def _folder_split(names: list[str]) -> tuple[list[str], list[str]]:
-    """Sorted names, the first ~20/29 (a multiple of 4) for training, as the seed."""
+    """Sorted names, the first ~20/29 (a multiple of 4) for training, as the paper's tables."""
     names = sorted(names)
     n_train = max(4, int(round(len(names) * SEED_TRAIN_FRACTION)) // 4 * 4)
     if len(names) <= n_train:
@@ -198,7 +198,7 @@ def _folder_split(names: list[str]) -> tuple[list[str], list[str]]:
 
 
 def experiment_tables(options: ExperimentOptions):
-    """(train, val) tables: the given CSVs, the seed's CSVs beside ``--refs``, or the seed's scheme."""
+    """(train, val) tables: the given CSVs, the paper's CSVs beside ``--refs``, or the paper's scheme."""
     from ..data.images import is_image_file
 
     if options.refs is None:
@@ -286,7 +286,7 @@ class Split:
 
 def build_split(table, references: dict, biased: bool) -> Split:
     """Blurs every row's reference once (the run's images are fixed) and computes its MOS."""
-    from ..bias import evaluate_polynomial
+    from ..training.bias import evaluate_polynomial
 
     missing = sorted(set(table["src_image"]) - set(references))
     if missing:
@@ -370,8 +370,8 @@ def _keras_callbacks():
     import keras
     from scipy.stats import spearmanr
 
-    from ..bias import pearson_r
-    from ..callbacks import HistoryCSV, read_history
+    from ..training.bias import pearson_r
+    from ..training.callbacks import HistoryCSV, read_history
 
     class ValidationScores(keras.callbacks.Callback):
         """``val_r``, ``val_srcc``, ``val_rmse`` of the mean-of-crops predictions against the true MOS."""
@@ -404,7 +404,7 @@ def _keras_callbacks():
             self.best, self.best_epoch = float(value), epoch
             self.best_logs = {k: float(v) for k, v in logs.items() if np.ndim(v) == 0}
             if self.out is not None:
-                from ..model_info import save_model
+                from ..model_io import save_model
 
                 save_model(self.model, self.out / "best.keras", self.info)
                 tmp = self.out / ".best_snapshot.tmp.npz"
@@ -473,7 +473,8 @@ def _keras_callbacks():
 
 
 def _prepare_out(options: ExperimentOptions) -> Path | None:
-    from ..callbacks import RunState, atomic_write_text
+    from ..training.callbacks import RunState
+    from ..utils.atomic import atomic_write_text
 
     if options.out is None:
         return None
@@ -495,9 +496,10 @@ def run_experiment(options: ExperimentOptions) -> dict:
     """Runs (or resumes, when ``out`` holds a killed run) the experiment; returns the summary."""
     import keras
 
-    from ..bias import BiasAwareLoss, BiasUpdater
-    from ..callbacks import EarlyStopping, RunState, atomic_write_text
-    from ..models import build_model
+    from ..training.bias import BiasAwareLoss, BiasUpdater
+    from ..training.callbacks import EarlyStopping, RunState
+    from ..utils.atomic import atomic_write_text
+    from ..architectures import build_model
 
     _check_options(options)
     out = _prepare_out(options)
@@ -580,14 +582,14 @@ def run_experiment(options: ExperimentOptions) -> dict:
 
 
 def _epochs_done(out: Path) -> int:
-    from ..callbacks import RunState
+    from ..training.callbacks import RunState
 
     state = out / RunState.STATE
     return int(json.loads(state.read_text(encoding="utf-8"))["epochs_done"]) if state.is_file() else 0
 
 
 def _check_options(options: ExperimentOptions) -> None:
-    from ..bias import BIAS_FUNCTIONS
+    from ..training.bias import BIAS_FUNCTIONS
 
     if options.bias_fun not in BIAS_FUNCTIONS:
         raise ValueError(f"--bias-fun: expected one of {', '.join(BIAS_FUNCTIONS)}, got {options.bias_fun!r}")
@@ -609,8 +611,8 @@ def _check_options(options: ExperimentOptions) -> None:
 
 def draw_figures(out: Path, unbiased: bool = False) -> list[Path]:
     """``bias_<db>.png`` per training dataset and ``val_predictions.png``, from the best epoch."""
-    from .. import plots
-    from ..bias import evaluate_polynomial
+    from ..utils import plots
+    from ..training.bias import evaluate_polynomial
 
     snapshot_path = Path(out) / "best_snapshot.npz"
     if not snapshot_path.is_file():
@@ -665,7 +667,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``iqa-keras experiment bias-blur`` options (defaults: ExperimentOptions)."""
     d = ExperimentOptions()
     parser.add_argument("--refs", help="folder of reference images (default: the embedded scikit-image photos); "
-                        "the seed's tables bias_loss_iqb_train.csv/_val.csv beside it or in its parent are used "
+                        "the paper's tables bias_loss_iqb_train.csv/_val.csv beside it or in its parent are used "
                         "when present, e.g. --refs ../shared/data/live_refimgs")
     parser.add_argument("--train-table", help="CSV src_image,sigma,db of the training samples")
     parser.add_argument("--val-table", help="CSV src_image,sigma,db of the validation samples")

@@ -1,0 +1,53 @@
+"""The ``iqa-keras`` command line: one module per subcommand.
+
+``models``, ``train``, ``score``, ``jpeg-check`` and ``experiment`` are
+subcommands of ``iqa-keras``; ``evaluation_single_image.py`` and
+``evaluation_ntire.py`` at the repository root call :mod:`.single_image`
+and :mod:`.ntire`. Each module declares its arguments and runs its command;
+the work itself lives in the library.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import experiment, jpeg_check, models, score, train
+
+SUBCOMMANDS = (models, train, score, jpeg_check, experiment)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="iqa-keras", description="Keras 3 image quality assessment model zoo."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    for module in SUBCOMMANDS:
+        module.add_parser(sub)
+    return parser
+
+
+def evaluation_single_image(argv: list[str] | None = None) -> int:
+    """Entry point of ``evaluation_single_image.py``."""
+    from .single_image import main as single_image_main
+
+    return single_image_main(argv)
+
+
+def evaluation_ntire(argv: list[str] | None = None) -> int:
+    """Entry point of ``evaluation_ntire.py``."""
+    from .ntire import main as ntire_main
+
+    return ntire_main(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, TypeError, FileNotFoundError) as error:
+        print(f"iqa-keras {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""IQA metrics on whole evaluation sets, and the callback that logs them per epoch.
+
+* :mod:`.correlation`: SRCC, PLCC, KRCC, RMSE, the VQEG logistic mapping,
+  bootstrap confidence intervals, ``correlation_report``.
+* :mod:`.histogram`: NIMA's figures for predicted score histograms.
+* :mod:`.callback`: ``EpochMetrics``, the whole-set figures in ``model.fit``'s logs.
+"""
+from .callback import EpochMetrics, predict_batch  # noqa: F401
+from .correlation import (  # noqa: F401
+    METRIC_NAMES,
+    METRICS,
+    LogisticMapping,
+    bootstrap_ci,
+    correlation_report,
+    fit_logistic,
+    krcc,
+    logistic4,
+    logistic5,
+    pearson_r,
+    plcc,
+    plcc_logistic,
+    rank_average,
+    rmse,
+    rmse_logistic,
+    srcc,
+)
+from .histogram import binary_accuracy, confusion_matrix, emd, format_nima_report, nima_report  # noqa: F401

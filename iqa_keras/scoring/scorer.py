@@ -1,0 +1,465 @@
+"""``Scorer``: one scorer for full-reference and no-reference models, alone or as an ensemble.
+
+It turns images of any size into scores on the models' MOS scale:
+
+1. decode the images to RGB uint8 (grey, RGBA, 16-bit are converted), in a
+   thread pool that runs ahead of the model work;
+2. cut them into model-size patches (``mode="patches"``, see
+   :mod:`.patches`), or take the central patch (``"center"``) or the whole
+   image resized (``"resize"``);
+3. run one ``tf.function`` per batch of patches that stacks every test-time
+   augmentation (see :mod:`.tta`), runs each model over the stack one
+   augmentation at a time (bounded memory), turns a histogram (NIMA) output
+   into its mean score, de-normalises each model's output with its
+   ``ModelInfo`` and averages over models and augmentations;
+4. average the patch scores of each pair (or image).
+
+A full-reference model sees (reference, distorted); a no-reference model
+sees the distorted image only, so an image alone can be scored with
+:meth:`Scorer.score_image`. For a single no-reference model,
+:meth:`Scorer.outputs` also gives the raw output (the NIMA histogram) and the
+pooled feature vector, and :meth:`Scorer.feature_distance` the cosine
+distance between the features of two images.
+"""
+from __future__ import annotations
+
+import collections
+import dataclasses
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ..data.images import ImageReadError, read_image, to_rgb_uint8
+from ..data.pipeline import fit_to_size_numpy
+from ..model_io import ModelInfo, infer_info, load_model
+from ..scales import histogram_moments
+from .patches import PatchGrid, extract_patches, patch_grid
+from .tta import Augmentation, augment_pairs, resolve_tta
+
+DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+MODES = ("patches", "center", "resize")
+
+
+class NoModelsError(FileNotFoundError):
+    """No model file where models were expected."""
+
+
+def model_files(path: str | os.PathLike) -> list[str]:
+    """A ``.keras`` file, or every ``.keras`` file directly in a folder (sorted by name)."""
+    path = os.fspath(path)
+    if os.path.isfile(path):
+        if not path.endswith(".keras"):
+            raise ValueError(f"model file must be a .keras file written by Keras 3: {path}")
+        return [path]
+    if os.path.isdir(path):
+        files = sorted(
+            os.path.join(path, name)
+            for name in os.listdir(path)
+            if name.endswith(".keras") and not name.startswith(".")
+        )
+        if not files:
+            raise NoModelsError(
+                f"no .keras model in {path}. Put a trained model there (iqa-keras train writes "
+                f"best.keras into its run folder) or pass --models PATH (a .keras file or a folder of them)"
+            )
+        return files
+    raise NoModelsError(f"model path not found: {path} (pass --models PATH: a .keras file or a folder of them)")
+
+
+def load_models(source=None) -> tuple[list[keras.Model], list[str]]:
+    """Models and their names from a path, a list of paths, a model, or a list of models.
+
+    ``None`` means the repository's ``models/`` folder.
+    """
+    if source is None:
+        source = DEFAULT_MODELS_DIR
+    items = list(source) if isinstance(source, (list, tuple)) else [source]
+    models, names = [], []
+    for item in items:
+        if isinstance(item, keras.Model):
+            if not hasattr(item, "iqa_info"):
+                item.iqa_info = infer_info(item)
+            models.append(item)
+            names.append(item.name)
+            continue
+        for path in model_files(item):
+            models.append(load_model(path))
+            names.append(os.path.basename(path))
+    if not models:
+        raise NoModelsError("no models given")
+    return models, names
+
+
+def as_rgb_image(image, what: str) -> tuple[np.ndarray, str]:
+    """A path or an array -> ``((H, W, 3) uint8, label used in error messages)``."""
+    if isinstance(image, (str, os.PathLike)):
+        return read_image(image), os.fspath(image)
+    return to_rgb_uint8(np.asarray(image), source=what), what
+
+
+def check_same_size(ref: np.ndarray, dist: np.ndarray, ref_name: str, dist_name: str) -> None:
+    if ref.shape[:2] != dist.shape[:2]:
+        raise ValueError(
+            f"reference {ref_name} is {ref.shape[1]}x{ref.shape[0]} but distorted {dist_name} is "
+            f"{dist.shape[1]}x{dist.shape[0]} (width x height); a pair must have one size"
+        )
+
+
+@dataclasses.dataclass
+class PatchScores:
+    """Per-patch scores of one pair (all models of one input size, TTA included)."""
+
+    grid: PatchGrid
+    scores: np.ndarray  # (grid.count,)
+    reference: np.ndarray  # (H, W, 3) uint8
+    distorted: np.ndarray
+
+    @property
+    def score(self) -> float:
+        return float(np.mean(self.scores))
+
+
+class _SizeGroup:
+    """The members that share one input size, and the graph that scores their patches."""
+
+    def __init__(self, size: int, models: list[keras.Model], augmentations: Sequence[Augmentation]):
+        self.size = size
+        self.models = models
+        self.batch_fn = _make_batch_fn(models, size, augmentations)
+
+
+def _model_output(model: keras.Model, ref: tf.Tensor, dist: tf.Tensor) -> tf.Tensor:
+    """One score per patch on the model's MOS scale (a histogram's mean score for NIMA models)."""
+    info: ModelInfo = model.iqa_info
+    inputs = [ref, dist] if info.kind == "fr" else dist
+    out = tf.cast(model(inputs, training=False), tf.float32)
+    out = histogram_moments(out)[0] if info.kind == "nima" else tf.reshape(out, [-1])
+    return info.denormalize(out)
+
+
+def _make_batch_fn(models: list[keras.Model], size: int, augmentations: Sequence[Augmentation]):
+    """``(N, S, S, 3)`` uint8 x2 -> ``(N,)`` float32: mean over models and augmentations."""
+    spec = tf.TensorSpec([None, size, size, 3], tf.uint8)
+    plain = len(augmentations) == 1 and augmentations[0] == Augmentation()
+
+    def ensemble(ref, dist):
+        return tf.add_n([_model_output(m, ref, dist) for m in models]) / float(len(models))
+
+    @tf.function(input_signature=[spec, spec])
+    def score_batch(ref, dist):
+        ref, dist = tf.cast(ref, tf.float32), tf.cast(dist, tf.float32)
+        if plain:
+            return ensemble(ref, dist)
+        refs, dists = augment_pairs(ref, dist, augmentations)  # (A, N, S, S, 3)
+        per_copy = tf.map_fn(
+            lambda pair: ensemble(pair[0], pair[1]),
+            (refs, dists),
+            fn_output_signature=tf.TensorSpec([None], tf.float32),
+            parallel_iterations=1,
+        )
+        return tf.reduce_mean(per_copy, axis=0)
+
+    return score_batch
+
+
+@dataclasses.dataclass
+class _Prepared:
+    """One decoded pair cut into patches for every input size."""
+
+    index: int
+    patches: dict[int, tuple[np.ndarray, np.ndarray]]  # size -> (ref patches, dist patches)
+
+
+class Scorer:
+    """Scores pairs (full-reference models) or images (no-reference and NIMA models), alone or as an ensemble.
+
+    ``models``: a ``.keras`` path, a folder of them, a Keras model, or a list
+    of those (None: the repository's ``models/`` folder). ``tta``: ``"none"``,
+    ``"geometric"``, ``"ntire"`` or a custom list (see :mod:`.tta`).
+    ``mode``: how an image of any size is fed: ``"patches"`` (average over
+    input-size patches covering it), ``"center"`` (the central patch) or
+    ``"resize"`` (the whole image resized to the input size).
+    ``stride``: patch stride for images larger than the input size (default
+    half the input size). ``batch_size``: patches per graph call; every
+    augmentation of them is stacked in that call. ``workers``: decoding threads.
+    ``feature_layer``: the layer whose output :meth:`outputs` returns as the
+    image's features (default "features", else "pooled").
+    """
+
+    def __init__(self, models=None, tta="none", stride=None, batch_size: int = 8, workers: int = 2,
+                 mode: str = "patches", feature_layer: str | None = None):
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+        self.models, self.model_names = load_models(models)
+        self.augmentations = resolve_tta(tta)
+        self.stride = stride
+        self.mode = mode
+        self.batch_size = int(batch_size)
+        self.workers = max(int(workers), 1)
+        self.feature_layer = feature_layer
+        self._features_model = None
+        for model, name in zip(self.models, self.model_names):
+            if model.iqa_info.kind not in ("fr", "nr", "nima"):
+                raise ValueError(f"model {name} is a {model.iqa_info.kind!r} model; expected fr, nr or nima")
+        directions = {m.iqa_info.higher_is_better for m in self.models}
+        if len(directions) > 1:
+            raise ValueError(
+                "the ensemble mixes models where higher is better with models where lower is better: "
+                + ", ".join(f"{n} ({'higher' if m.iqa_info.higher_is_better else 'lower'})"
+                            for m, n in zip(self.models, self.model_names))
+            )
+        by_size: dict[int, list[keras.Model]] = {}
+        for model in self.models:
+            by_size.setdefault(int(model.iqa_info.input_size), []).append(model)
+        self._groups = [_SizeGroup(size, members, self.augmentations) for size, members in sorted(by_size.items())]
+
+    @property
+    def higher_is_better(self) -> bool:
+        return bool(self.models[0].iqa_info.higher_is_better)
+
+    @property
+    def full_reference(self) -> bool:
+        """True when any member compares a reference with the distorted image."""
+        return any(m.iqa_info.kind == "fr" for m in self.models)
+
+    @property
+    def info(self) -> ModelInfo:
+        """The first member's ``ModelInfo`` (score scale and direction of the ensemble)."""
+        return self.models[0].iqa_info
+
+    @classmethod
+    def from_path(cls, path, **options) -> "Scorer":
+        """A scorer of one model file, or of a run folder's ``best.keras``."""
+        path = Path(path)
+        return cls(path / "best.keras" if path.is_dir() and (path / "best.keras").is_file() else path, **options)
+
+    def describe(self) -> str:
+        sizes = ", ".join(f"{g.size} px" for g in self._groups)
+        stride = "half the input size" if self.stride is None else f"{self.stride} px"
+        return (
+            f"{len(self.models)} model(s) ({', '.join(self.model_names)}); input {sizes}; "
+            f"TTA {len(self.augmentations)} cop{'y' if len(self.augmentations) == 1 else 'ies'}; "
+            f"patch stride {stride}"
+        )
+
+    # ---- public scoring API -------------------------------------------------------------
+
+    def score_pair(self, ref, dist) -> float:
+        """The score of one pair (paths or arrays)."""
+        return float(self.score_pairs([(ref, dist)])[0])
+
+    def score_image(self, image) -> float:
+        """The score of one image (path or array); no-reference members only."""
+        return float(self.score_images([image])[0])
+
+    def score_images(self, images: Iterable, progress=None) -> np.ndarray:
+        """Scores of many images with no-reference members (no reference is read)."""
+        if self.full_reference:
+            raise ValueError("scoring an image alone needs no-reference models; these compare a reference: "
+                             + ", ".join(n for m, n in zip(self.models, self.model_names) if m.iqa_info.kind == "fr"))
+        return self.score_pairs([(None, image) for image in images], progress=progress)
+
+    def score_pairs(self, pairs: Iterable[tuple], progress=None) -> np.ndarray:
+        """Scores of many pairs, in order; ``progress(done)`` is called after each pair."""
+        scores = []
+        for score in self.iter_scores(pairs):
+            scores.append(score)
+            if progress is not None:
+                progress(len(scores))
+        return np.asarray(scores, dtype=np.float64)
+
+    def iter_scores(self, pairs: Iterable[tuple]) -> Iterator[float]:
+        """Yields each pair's score in order, decoding ahead of the model work."""
+        pairs = list(pairs)
+        pending: collections.deque = collections.deque()
+        buffers = {g.size: _PatchBuffer() for g in self._groups}
+        totals = np.zeros((len(pairs), len(self._groups)))
+        remaining = np.zeros((len(pairs), len(self._groups)), dtype=np.int64)
+        counts = np.zeros_like(remaining)
+        next_to_yield = 0
+        lookahead = max(2 * self.batch_size, 2 * self.workers)
+        pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="iqa-decode")
+        try:
+            submitted = 0
+            for consumed in range(len(pairs)):
+                while submitted < len(pairs) and submitted - consumed < lookahead:
+                    pending.append(pool.submit(self._prepare, submitted, *pairs[submitted]))
+                    submitted += 1
+                prepared: _Prepared = pending.popleft().result()
+                for g, group in enumerate(self._groups):
+                    ref_patches, dist_patches = prepared.patches[group.size]
+                    remaining[prepared.index, g] = counts[prepared.index, g] = len(ref_patches)
+                    buffers[group.size].add(prepared.index, ref_patches, dist_patches)
+                    self._run_full_batches(g, buffers[group.size], totals, remaining, final=False)
+                while next_to_yield < len(pairs) and next_to_yield <= consumed and not remaining[next_to_yield].any():
+                    yield self._combine(totals[next_to_yield], counts[next_to_yield])
+                    next_to_yield += 1
+            for g, group in enumerate(self._groups):
+                self._run_full_batches(g, buffers[group.size], totals, remaining, final=True)
+            while next_to_yield < len(pairs):
+                yield self._combine(totals[next_to_yield], counts[next_to_yield])
+                next_to_yield += 1
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def patch_scores(self, ref, dist) -> PatchScores:
+        """Per-patch scores of one pair, for quality maps (members must share one input size)."""
+        if len(self._groups) != 1:
+            raise ValueError(
+                "per-patch scores need ensemble members of one input size; got "
+                + ", ".join(str(g.size) for g in self._groups)
+            )
+        group = self._groups[0]
+        ref_image, ref_name = as_rgb_image(ref, "reference")
+        dist_image, dist_name = as_rgb_image(dist, "distorted")
+        check_same_size(ref_image, dist_image, ref_name, dist_name)
+        grid = patch_grid(*ref_image.shape[:2], group.size, self.stride)
+        ref_patches, dist_patches = extract_patches(ref_image, grid), extract_patches(dist_image, grid)
+        scores = np.concatenate([
+            group.batch_fn(ref_patches[i : i + self.batch_size], dist_patches[i : i + self.batch_size]).numpy()
+            for i in range(0, grid.count, self.batch_size)
+        ])
+        return PatchScores(grid=grid, scores=scores.astype(np.float64), reference=ref_image, distorted=dist_image)
+
+    # ---- one no-reference model: raw outputs and features ----------------------------------
+
+    def _single_no_reference_model(self) -> keras.Model:
+        if len(self.models) != 1 or self.full_reference:
+            raise ValueError("outputs and features need exactly one no-reference (NR or NIMA) model; got "
+                             + ", ".join(f"{n} ({m.iqa_info.kind})" for m, n in zip(self.models, self.model_names)))
+        return self.models[0]
+
+    def features_model(self) -> keras.Model:
+        """The model with its feature layer as a second output (built once)."""
+        if self._features_model is None:
+            from ..architectures.nima import feature_layer_name
+
+            model = self._single_no_reference_model()
+            layer = self.feature_layer or feature_layer_name(model)
+            try:
+                features = model.get_layer(layer).output
+            except ValueError:
+                raise ValueError(f"{self.model_names[0]}: no layer named {layer!r} for the feature distance") from None
+            self.feature_layer = layer
+            self._features_model = keras.Model(model.inputs, [model.outputs[0], features])
+        return self._features_model
+
+    def outputs(self, image) -> tuple[np.ndarray, np.ndarray]:
+        """(model output, feature vector) of one image (path or RGB array), each averaged over its patches.
+
+        The output is the raw network output: the 10-bin histogram of a NIMA
+        model, the standardised score of a regression head. No test-time
+        augmentation is applied here.
+        """
+        both = self.features_model()
+        image, _ = as_rgb_image(image, "image")
+        batches = self.image_patches(image, int(both.inputs[0].shape[1])).astype(np.float32)
+        outs, feats = [], []
+        for start in range(0, len(batches), self.batch_size):
+            batch = batches[start:start + self.batch_size]
+            count = len(batch)
+            if count < self.batch_size:  # one batch shape for every call: no re-tracing
+                batch = np.concatenate([batch, np.zeros((self.batch_size - count, *batch.shape[1:]), batch.dtype)])
+            out, feat = both.predict_on_batch(batch)
+            outs.append(np.asarray(out, np.float64)[:count])
+            feats.append(np.asarray(feat, np.float64)[:count])
+        return np.concatenate(outs).mean(axis=0), np.concatenate(feats).mean(axis=0)
+
+    def output_fields(self, output: np.ndarray) -> dict:
+        """Fields of one raw output: ``score`` on the MOS scale, and for a histogram its mean, std and bins."""
+        info = self._single_no_reference_model().iqa_info
+        output = np.asarray(output, dtype=np.float64)
+        if output.size == 1:
+            return {"score": float(info.denormalize(float(output.reshape(-1)[0])))}
+        p = output / output.sum()
+        mean, std = histogram_moments(p[None])
+        row = {"score": float(info.denormalize(float(mean[0]))), "mean": float(mean[0]), "std": float(std[0])}
+        row.update({f"hist_{i}": float(v) for i, v in enumerate(p, start=1)})
+        return row
+
+    def feature_distance(self, ref, dist) -> float:
+        """Cosine distance between the pooled features of two images (0: the same direction)."""
+        return cosine_distance(self.outputs(ref)[1], self.outputs(dist)[1])
+
+    # ---- internals ------------------------------------------------------------------------
+
+    def _prepare(self, index: int, ref, dist) -> _Prepared:
+        dist_image, dist_name = as_rgb_image(dist, f"distorted #{index}")
+        if ref is None:  # no-reference members only: the distorted image stands in for the reference input
+            ref_image = dist_image
+        else:
+            ref_image, ref_name = as_rgb_image(ref, f"reference #{index}")
+            check_same_size(ref_image, dist_image, ref_name, dist_name)
+        patches = {}
+        for group in self._groups:
+            dist_patches = self.image_patches(dist_image, group.size)
+            ref_patches = dist_patches if ref_image is dist_image else self.image_patches(ref_image, group.size)
+            patches[group.size] = (ref_patches, dist_patches)
+        return _Prepared(index=index, patches=patches)
+
+    def image_patches(self, image: np.ndarray, size: int) -> np.ndarray:
+        """``(N, size, size, 3)`` uint8 inputs of one image under the scorer's ``mode``."""
+        if self.mode == "resize":
+            from PIL import Image
+
+            resized = Image.fromarray(image).resize((size, size), Image.BILINEAR)
+            return np.asarray(resized, dtype=np.uint8)[None]
+        if self.mode == "center":
+            return fit_to_size_numpy(image, size)[None]
+        return extract_patches(image, patch_grid(*image.shape[:2], size, self.stride))
+
+    def _run_full_batches(self, g: int, buffer: "_PatchBuffer", totals, remaining, final: bool) -> None:
+        group = self._groups[g]
+        while len(buffer) >= self.batch_size or (final and len(buffer)):
+            owners, ref_batch, dist_batch = buffer.take(self.batch_size)
+            scores = group.batch_fn(ref_batch, dist_batch).numpy().astype(np.float64)
+            np.add.at(totals[:, g], owners, scores)
+            np.subtract.at(remaining[:, g], owners, 1)
+
+    def _combine(self, totals_row: np.ndarray, counts_row: np.ndarray) -> float:
+        """Ensemble mean: every member weighs the same; a member's score is its mean over patches."""
+        weighted = sum(len(group.models) * totals_row[g] / counts_row[g] for g, group in enumerate(self._groups))
+        return float(weighted / len(self.models))
+
+
+def cosine_distance(a, b) -> float:
+    """``1 - a.b / (|a| |b|)``; 0 for identical directions (1 when a vector is zero)."""
+    a, b = np.ravel(np.asarray(a, np.float64)), np.ravel(np.asarray(b, np.float64))
+    norm = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return 1.0 if norm == 0 else float(1.0 - np.dot(a, b) / norm)
+
+
+class _PatchBuffer:
+    """Patches waiting for a full batch, with the index of the pair each belongs to."""
+
+    def __init__(self):
+        self.owners: list[np.ndarray] = []
+        self.refs: list[np.ndarray] = []
+        self.dists: list[np.ndarray] = []
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def add(self, owner: int, refs: np.ndarray, dists: np.ndarray) -> None:
+        self.owners.append(np.full(len(refs), owner, dtype=np.int64))
+        self.refs.append(refs)
+        self.dists.append(dists)
+        self._size += len(refs)
+
+    def take(self, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        owners, refs, dists = (np.concatenate(x) for x in (self.owners, self.refs, self.dists))
+        self.owners, self.refs, self.dists = [owners[count:]], [refs[count:]], [dists[count:]]
+        self._size = len(owners) - min(count, len(owners))
+        return owners[:count], refs[:count], dists[:count]
+
+
+__all__ = ["MODES", "ImageReadError", "NoModelsError", "PatchScores", "Scorer", "cosine_distance", "load_models",
+           "model_files"]

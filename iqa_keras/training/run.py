@@ -1,0 +1,135 @@
+"""Config -> datasets, model, loss, optimizer, callbacks -> ``model.fit`` -> run folder.
+
+A run folder holds: ``config.toml`` (the config as run), ``history.csv``,
+``best.keras`` (best epoch by the monitor, with its ModelInfo), the resume
+state (``last.weights.h5`` + ``state.json``), ``metrics.json`` and ``plots/``.
+Starting the same command again resumes from the last finished epoch.
+
+What differs between a score model, a histogram (NIMA) model and a
+bias-aware run lives in the task object (:mod:`.tasks`); several
+``[[data.datasets]]`` each keep their own score standardisation, and
+``history.csv`` gets ``val_<label>_srcc/plcc/krcc/rmse`` per dataset.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import keras
+
+from ..architectures import build_model
+from ..config import Config, ConfigError
+from ..metrics import EpochMetrics
+from ..model_io import load_model
+from ..registry import LOSSES
+from ..utils.atomic import atomic_write_text
+from .callbacks import BestModelCheckpoint, EarlyStopping, EpochPlots, HistoryCSV, RunState
+from .data import make_pipelines, prepare_data
+from .optimizers import make_optimizer, schedule_callbacks
+from .strategy import make_strategy
+from .tasks import task_for
+
+
+def _initial_weights(model: keras.Model, path_text: str, source: str) -> None:
+    path = Path(path_text)
+    if path.is_dir():
+        path = path / "best.keras"
+    if not path.is_file():
+        raise ConfigError(f"{source}: train.initial_weights: no model file at {path}")
+    donor = load_model(path)
+    try:
+        model.set_weights(donor.get_weights())
+    except ValueError as error:
+        raise ConfigError(
+            f"{source}: train.initial_weights: {path} does not fit {model.name}: {error}"
+        ) from None
+    print(f"Initial weights from {path}")
+
+
+def build_compiled_model(config: Config, strategy=None) -> keras.Model:
+    """Model, loss and optimizer of the config, built under ``strategy``'s scope."""
+    strategy = strategy or make_strategy(config.train.strategy)
+    with strategy.scope():
+        model = build_model(
+            config.model.architecture, input_size=config.model.input_size, **config.model.hyper_parameters
+        )
+        if config.train.initial_weights:
+            _initial_weights(model, config.train.initial_weights, config.source)
+        loss = LOSSES.get(config.loss.name)(**config.loss.options)
+        model.compile(optimizer=make_optimizer(config, model), loss=loss)
+    return model
+
+
+def _check_run_folder(run_dir: Path, config: Config) -> None:
+    """A run folder belongs to one config: resuming with another is an error."""
+    stored = run_dir / "config.toml"
+    if stored.is_file() and (run_dir / RunState.STATE).is_file():
+        if stored.read_text(encoding="utf-8") != config.text:
+            raise ConfigError(
+                f"run folder {run_dir} holds a run of a different config ({stored}); "
+                "use another --out, or delete the folder to start over"
+            )
+    atomic_write_text(stored, config.text)
+
+
+def train(config: Config, run_dir: str | Path | None = None) -> Path:
+    """Runs (or resumes) the training the config describes; returns the run folder."""
+    run_dir = Path(run_dir or config.run_dir())
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _check_run_folder(run_dir, config)
+    keras.utils.set_random_seed(config.train.seed)
+
+    task = task_for(config)
+    data = task.prepare(prepare_data(config))
+    pipelines = make_pipelines(config, data)
+    counts = ", ".join(f"{role} {len(df)}" for role, df in data.records.items())
+    print(f"Run folder {run_dir}; pairs: {counts}")
+
+    model = build_compiled_model(config, make_strategy(config.train.strategy))
+    info = model.iqa_info = task.model_info(model, data)
+    metrics_cb = EpochMetrics(pipelines["val"], prefix="val", **task.epoch_metrics_options(data, info))
+    checkpoint = BestModelCheckpoint(run_dir / "best.keras", config.train.monitor, config.train.monitor_mode, info)
+    stopper = EarlyStopping(config.train.monitor, config.train.monitor_mode, config.train.early_stopping_patience)
+    train_pipeline, task_callbacks = task.fit_inputs(model, data, pipelines)
+    stateful = {"checkpoint": checkpoint, "early_stopping": stopper, **task_callbacks}
+    initial_epoch = RunState.restore(run_dir, model, stateful)
+    callbacks = [
+        *schedule_callbacks(config, model),
+        *task_callbacks.values(),  # before the callbacks that log and save their state
+        metrics_cb,
+        checkpoint,
+        stopper,
+        EpochPlots(run_dir / "plots", metrics_cb, run_dir / "history.csv", config.output.plot_every),
+        HistoryCSV(run_dir / "history.csv", initial_epoch),
+        RunState(run_dir, stateful),
+    ]
+    stopped = stopper.patience > 0 and stopper.wait >= stopper.patience
+    if initial_epoch:
+        print(f"Resuming after epoch {initial_epoch} of {config.train.epochs}")
+    if initial_epoch < config.train.epochs and not stopped:
+        started = time.time()
+        model.fit(
+            train_pipeline,
+            epochs=config.train.epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=config.train.steps_per_epoch,
+            callbacks=callbacks,
+            shuffle=False,  # the pipeline shuffles, seeded
+            verbose=config.train.verbose,
+        )
+        print(f"Training took {time.time() - started:.0f} s")
+    else:
+        print("Run already complete; re-evaluating the best model")
+
+    results = task.evaluate(load_model(run_dir / "best.keras"), data, pipelines, run_dir)
+    results["best_epoch"] = None if checkpoint.best_epoch is None else checkpoint.best_epoch + 1
+    results["monitor"] = {config.train.monitor: checkpoint.best}
+    results["score_norm"] = {k: list(v) for k, v in data.score_norm.items()}
+    atomic_write_text(run_dir / "metrics.json", json.dumps(results, indent=2))
+    val = results["val"]
+    print(
+        f"Best epoch {results['best_epoch']}: val SRCC {val['srcc']:.4f}, PLCC {val['plcc']:.4f}, "
+        f"KRCC {val['krcc']:.4f}, RMSE {val['rmse']:.4f} -> {run_dir / 'best.keras'}"
+    )
+    return run_dir

@@ -1,0 +1,124 @@
+"""Training runs: the run folder, resume after SIGKILL, metrics against scipy."""
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from scipy import stats
+
+TINY_CONFIG = """
+[model]
+architecture = "fr_simple"
+input_size = 32
+dense_num = 16
+
+[loss]
+name = "mse"
+
+[[data.datasets]]
+name = "embedded"
+crop = "random"
+options = {{ size = 48 }}
+
+[data]
+cache_dir = "{cache}"
+
+[augment]
+enabled = {augment}
+
+[optimizer]
+learning_rate = 3e-4
+decay_every = 2
+
+[train]
+epochs = {epochs}
+batch_size = 16
+verbose = 2
+"""
+
+
+
+def _config(tmp_path, cache, epochs, augment="false"):
+    path = tmp_path / "tiny.toml"
+    path.write_text(TINY_CONFIG.format(cache=cache, epochs=epochs, augment=augment))
+    return path
+
+
+def _train_command(config, run_dir):
+    return [sys.executable, "-m", "iqa_keras.cli", "train", str(config), "--out", str(run_dir)]
+
+
+def _history_epochs(run_dir):
+    with open(run_dir / "history.csv", newline="") as handle:
+        return [int(float(row["epoch"])) for row in csv.DictReader(handle)]
+
+
+def test_run_folder_contents_and_metrics(tmp_path, embedded_cache):
+    from iqa_keras import load_model
+    from iqa_keras.config import load_config
+    from iqa_keras.training import make_pipelines, prepare_data, train
+
+    config = load_config(_config(tmp_path, embedded_cache, epochs=2, augment="true"))
+    run_dir = train(config, tmp_path / "run")
+    for name in ("config.toml", "history.csv", "best.keras", "last.weights.h5", "state.json", "metrics.json",
+                 "plots/learning_curves.png", "plots/scatter_epoch001.png", "plots/scatter_epoch002.png"):
+        assert (run_dir / name).is_file(), name
+    assert _history_epochs(run_dir) == [0, 1]
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert set(metrics["val"]) >= {"srcc", "plcc", "krcc", "rmse", "per_db"}
+
+    # The reported SRCC is scipy's over the whole validation set, on the MOS scale.
+    model = load_model(run_dir / "best.keras")
+    data = prepare_data(config)
+    pipelines = make_pipelines(config, data)
+    predicted = model.predict(pipelines["val"], verbose=0).ravel()
+    mos = data.records["val"]["mos"].to_numpy()
+    assert len(predicted) == len(mos)
+    assert metrics["val"]["srcc"] == pytest.approx(stats.spearmanr(predicted, mos)[0], abs=1e-6)
+    info = model.iqa_info
+    assert info.trained_on == ["embedded"] and info.higher_is_better
+    mean, std = data.score_norm["embedded"]
+    assert (info.score_mean, info.score_std) == pytest.approx((mean, std))
+    # No content of the validation split was trained on.
+    assert not set(data.records["train"]["content"]) & set(data.records["val"]["content"])
+
+
+def test_sigkill_after_first_epoch_then_resume_runs_each_epoch_once(tmp_path, embedded_cache):
+    config = _config(tmp_path, embedded_cache, epochs=4)
+    run_dir = tmp_path / "run"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(_train_command(config, run_dir), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, env=env)
+    state = run_dir / "state.json"
+    deadline = time.time() + 240
+    while time.time() < deadline and process.poll() is None:
+        if state.is_file() and json.loads(state.read_text())["epochs_done"] >= 1:
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "training ended before it could be killed:\n" + process.stdout.read().decode()[-2000:]
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    done = json.loads(state.read_text())["epochs_done"]
+    assert 1 <= done < 4
+
+    result = subprocess.run(_train_command(config, run_dir), capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert f"Resuming after epoch {done} of 4" in result.stdout
+    assert _history_epochs(run_dir) == [0, 1, 2, 3]
+    assert json.loads(state.read_text())["epochs_done"] == 4
+
+
+def test_resuming_with_another_config_is_refused(tmp_path, embedded_cache):
+    from iqa_keras.config import ConfigError, load_config
+    from iqa_keras.training import train
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "config.toml").write_text("[train]\nepochs = 1\n")
+    (run_dir / "state.json").write_text('{"epochs_done": 1, "callbacks": {}}')
+    with pytest.raises(ConfigError, match="different config"):
+        train(load_config(_config(tmp_path, embedded_cache, epochs=1)), run_dir)
