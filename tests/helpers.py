@@ -1,7 +1,8 @@
-"""Tiny dataset folders in their authors' layouts, for tests that need a root.
+"""Shared test helpers: image writers, a config factory, the ``.keras`` round-trip check, dataset folders.
 
-Images are small flat colours; only the folder structure and label formats
-matter here (the readers' own tests check the parsing in detail).
+Dataset folders are written in their authors' layouts with small flat-colour
+images; only the folder structure and label formats matter there (the
+readers' own tests check the parsing in detail).
 """
 from pathlib import Path
 
@@ -9,14 +10,109 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = REPO / "configs"
+
+
+# ---------------------------------------------------------------- images
+def write_image(path, pixels) -> str:
+    """Writes ``(H, W, 3)`` uint8 pixels to ``path`` (format from the extension), creating folders."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.asarray(pixels, dtype=np.uint8)).save(path)
+    return str(path)
+
+
+def random_image(rng, size=(32, 32)) -> np.ndarray:
+    """Uniform random RGB pixels of ``size`` = (height, width)."""
+    return rng.integers(0, 256, (*size, 3), dtype=np.uint8)
+
+
+def write_random_image(path, rng, size=(32, 32)) -> str:
+    return write_image(path, random_image(rng, size))
+
 
 def _image(path: Path, value: int, size=(32, 32)):
-    path.parent.mkdir(parents=True, exist_ok=True)
     pixels = np.full((*size, 3), value % 256, np.uint8)
     pixels[::2, :, 1] = (3 * value) % 256  # some texture
-    Image.fromarray(pixels).save(path)
+    write_image(path, pixels)
 
 
+# ---------------------------------------------------------------- configs
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+
+
+def toml_text(sections: dict) -> str:
+    """TOML text of ``{section: {key: value}}``; ``data.datasets`` (a list of tables) becomes ``[[data.datasets]]``."""
+    lines = []
+    for section, table in sections.items():
+        plain = {k: v for k, v in table.items() if not (k == "datasets" and section == "data")}
+        lines.append(f"[{section}]")
+        lines += [f"{key} = {_toml_value(value)}" for key, value in plain.items()]
+        lines.append("")
+        for dataset in table.get("datasets", []) if section == "data" else []:
+            lines.append(f"[[{section}.datasets]]")
+            lines += [f"{key} = {_toml_value(value)}" for key, value in dataset.items()]
+            lines.append("")
+    return "\n".join(lines)
+
+
+def tiny_config(cache, **sections) -> dict:
+    """A small run: ``fr_simple`` at 32 px on the 48 px embedded set in ``cache``, 2 epochs, MSE.
+
+    Each keyword updates that section (a new one is added; ``None`` removes it);
+    ``data`` replaces ``datasets`` when given.
+    """
+    config = {
+        "model": {"architecture": "fr_simple", "input_size": 32, "dense_num": 16},
+        "loss": {"name": "mse"},
+        "data": {"cache_dir": str(cache), "datasets": [{"name": "embedded", "crop": "random", "options": {"size": 48}}]},
+        "augment": {"enabled": False},
+        "optimizer": {"learning_rate": 3e-4},
+        "train": {"epochs": 2, "batch_size": 16, "verbose": 0},
+    }
+    for section, values in sections.items():
+        if values is None:
+            config.pop(section, None)
+        else:
+            config.setdefault(section, {}).update(values)
+    return config
+
+
+def write_config(path, sections: dict) -> Path:
+    """Writes a config (a ``tiny_config`` dict) as TOML; returns the path."""
+    path = Path(path)
+    path.write_text(toml_text(sections), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- models
+def assert_keras_round_trip(model, path, inputs, atol=0.0):
+    """Saves ``model`` with ``iqa_keras.save_model``, loads it back, and checks outputs and ModelInfo agree.
+
+    Returns the loaded model. ``atol=0`` demands bit-identical outputs.
+    """
+    from iqa_keras import load_model, save_model
+
+    expected = np.asarray(model.predict_on_batch(inputs))
+    save_model(model, path)
+    loaded = load_model(path)
+    np.testing.assert_allclose(np.asarray(loaded.predict_on_batch(inputs)), expected, rtol=0, atol=atol)
+    if hasattr(model, "iqa_info"):
+        assert loaded.iqa_info == model.iqa_info
+    return loaded
+
+
+# ---------------------------------------------------------------- dataset folders
 def write_tid(root: Path, refs=(1, 2, 3, 25)) -> Path:
     """TID2008/TID2013: mos_with_names.txt, mos_std.txt, reference_images/, distorted_images/."""
     lines, stds = [], []

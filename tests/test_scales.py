@@ -35,8 +35,13 @@ def test_denormalize_coefficients_reproduce_from_bins():
     for scale in (*DATASET_SCALES.values(), ScoreScale(-3.0, 7.0, False)):
         mean, std = scale.denormalize_coefficients
         info = ModelInfo(score_mean=mean, score_std=std)
+        # bins 1..10 onto [low, high] (reversed for a DMOS), interpolated by numpy
+        ends = [scale.low, scale.high] if scale.higher_is_better else [scale.high, scale.low]
         for value in (1.0, 3.3, 10.0):
-            assert info.denormalize(value) == pytest.approx(float(scale.from_bins(value)))
+            assert info.denormalize(value) == pytest.approx(np.interp(value, [1.0, 10.0], ends))
+    # by hand: TID2013 (0..9) is bin - 1; LIVE's DMOS 100..0 is 100 - (bin - 1) * 100 / 9
+    assert dataset_scale("tid2013").denormalize_coefficients == pytest.approx((-1.0, 1.0))
+    assert dataset_scale("live").denormalize_coefficients == pytest.approx((100 + 100 / 9, -100 / 9))
 
 
 def test_directions_and_ranges_follow_the_datasets_publications():

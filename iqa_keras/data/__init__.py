@@ -7,7 +7,13 @@ Typical use::
     splits = split_by_content(records, {"train": 0.8, "val": 0.2}, seed=0)
     train = make_dataset(splits["train"], 128, 16, shuffle=True, augment="seed", crop="random")
 """
-from .augment import lab_to_rgb, paired_geometric, random_paired_augment, rgb_to_lab, scale_lightness  # noqa: F401
+from .augment import (  # noqa: F401
+    lab_to_rgb,
+    paired_geometric,
+    random_paired_augment,
+    rgb_to_lab,
+    scale_lightness,
+)
 from .images import ImageReadError, read_image, to_rgb_uint8  # noqa: F401
 from .pipeline import decode_rgb, fit_to_size_numpy, make_dataset, normalised_scores  # noqa: F401
 from .readers import READERS, SPECS, dataset_spec, read_dataset  # noqa: F401

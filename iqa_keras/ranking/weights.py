@@ -26,7 +26,7 @@ def load_ranking_network(weights_path: str | os.PathLike | None = None, trainabl
     """The pretrained ranking network: a Keras model mapping (batch, 16) scores to (batch, 16) ranks.
 
     By default it loads the weights that ship in ``iqa_keras/ranking/weights/`` (made by
-    ``ranking_model/train.py``; see the README) and freezes the model, which is
+    ``ranking_model/train.py``; see docs/losses.md) and freezes the model, which is
     what the surrogate Spearman loss needs. Nothing is downloaded.
     """
     path = Path(weights_path) if weights_path is not None else SHIPPED_WEIGHTS

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from iqa_keras import build_model, load_model, save_model
+from helpers import assert_keras_round_trip
+from iqa_keras import build_model
 
 # torchvision's resnet18 has 11,689,512 parameters with its 1000-class head
 # (512 x 1000 weights + 1000 biases = 513,000); with one output instead:
@@ -32,12 +33,9 @@ def test_width_scales_and_model_round_trips(tmp_path, rng):
     images = rng.uniform(0, 255, (3, 48, 48, 3)).astype("float32")
     before = model.predict(images, verbose=0)
     assert before.shape == (3, 1) and np.isfinite(before).all()
-    path = tmp_path / "resnet.keras"
-    save_model(model, path)
-    loaded = load_model(path)
+    loaded = assert_keras_round_trip(model, tmp_path / "resnet.keras", images, atol=1e-6)
     assert loaded.iqa_info.architecture == "resnet18"
     assert loaded.iqa_info.hyper_parameters["width"] == 4
-    np.testing.assert_allclose(loaded.predict(images, verbose=0), before, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("bad", [dict(width=0), dict(input_size=16), dict(drop_out=1.0)])

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from helpers import write_image
 import iqa_keras.scoring.scorer
 from iqa_keras import build_model, save_model
 from iqa_keras.cli import evaluation_ntire, evaluation_single_image
@@ -41,11 +42,11 @@ def _write_pipal_folder(root: Path, refs=(1, 2, 10), dists=((0, 0), (0, 3), (1, 
     names = []
     for r in refs:
         ref = rng.integers(0, 256, shape, dtype=np.uint8)
-        Image.fromarray(ref).save(root / "ref" / f"A{r:04d}.bmp")
+        write_image(root / "ref" / f"A{r:04d}.bmp", ref)
         for kind, index in dists:
             noisy = np.clip(ref.astype(int) + rng.integers(-40, 40, shape), 0, 255).astype(np.uint8)
             name = f"A{r:04d}_{kind:02d}_{index:02d}.bmp"
-            Image.fromarray(noisy).save(root / "dist" / name)
+            write_image(root / "dist" / name, noisy)
             names.append(name)
     return names
 
@@ -143,8 +144,8 @@ def test_killed_run_leaves_no_output(model_path, tmp_path):
 
 def test_script_errors_are_clear(model_path, tmp_path, capsys, monkeypatch):
     _write_pipal_folder(tmp_path, refs=(1,), dists=((0, 0),))
-    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / "dist" / "A0007_00_00.bmp")
-    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(tmp_path / "dist" / "A0009_01_02.bmp")
+    write_image(tmp_path / "dist" / "A0007_00_00.bmp", np.zeros((4, 4, 3), np.uint8))
+    write_image(tmp_path / "dist" / "A0009_01_02.bmp", np.zeros((4, 4, 3), np.uint8))
     base = ["--ref-dir", str(tmp_path / "ref"), "--dist-dir", str(tmp_path / "dist"), "--models", str(model_path),
             "--tta", "none", "--output", str(tmp_path / "output.txt")]
 

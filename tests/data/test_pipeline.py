@@ -4,6 +4,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from helpers import write_image, write_random_image
 from iqa_keras.data import decode_rgb, make_dataset, make_records, read_image
 
 
@@ -28,14 +29,19 @@ def test_decode_matches_read_image(tmp_path, rng, kind):
     assert got.shape == expected.shape == (9, 7, 3)
     tolerance = 2 if kind == "jpeg" else 0  # two JPEG decoders may round an IDCT differently
     assert np.abs(got.astype(int) - expected.astype(int)).max() <= tolerance
+    # Lossless files also against the pixels written (grey repeated on the three channels).
+    written = {"rgb_png": rgb, "bmp": rgb, "tiff": rgb, "rgba_png": rgb,
+               "grey_png": np.repeat(rgb[..., :1], 3, -1), "grey_bmp": np.repeat(rgb[..., :1], 3, -1)}
+    if kind in written:
+        np.testing.assert_array_equal(got, written[kind])
 
 
 def _pair_table(tmp_path, rng, shape=(10, 12), n=4, db="toy"):
     rows = []
     for i in range(n):
         ref = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
-        Image.fromarray(ref).save(tmp_path / f"{db}_r{i}.png")
-        Image.fromarray(255 - ref).save(tmp_path / f"{db}_d{i}.png")  # distorted = negative: pairing is checkable
+        write_image(tmp_path / f"{db}_r{i}.png", ref)
+        write_image(tmp_path / f"{db}_d{i}.png", 255 - ref)  # distorted = negative: pairing is checkable
         rows.append({"dist": str(tmp_path / f"{db}_d{i}.png"), "ref": str(tmp_path / f"{db}_r{i}.png"),
                      "mos": 1.0 + i, "content": f"{db}{i}"})
     return make_records(rows, db=db)
@@ -117,7 +123,7 @@ def test_shuffle_per_db_norm_and_no_reference(tmp_path, rng):
 
 def test_size_mismatch_names_both_files(tmp_path, rng):
     df = _pair_table(tmp_path, rng, n=1)
-    Image.fromarray(rng.integers(0, 256, (5, 5, 3), dtype=np.uint8)).save(tmp_path / "small.png")
+    write_random_image(tmp_path / "small.png", rng, (5, 5))
     df.loc[0, "dist"] = str(tmp_path / "small.png")
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"toy_r0.png.*small.png"):
         _collect(make_dataset(df, 8, 1))

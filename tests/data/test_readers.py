@@ -11,9 +11,9 @@ import os
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
 from scipy.io import savemat
 
+from helpers import write_image
 from iqa_keras.data import dataset_spec, read_dataset, read_image, validate_records
 
 
@@ -23,7 +23,7 @@ def _save(path, value, size=(8, 8)):
     image = np.zeros((*size, 3), np.uint8)
     image[..., 0] = value
     image[..., 1] = len(os.path.basename(path)) % 251
-    Image.fromarray(image).save(path)
+    write_image(path, image)
 
 
 def _pairs_match(df):

@@ -4,13 +4,13 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from helpers import write_random_image
 from iqa_keras.data import COLUMNS, drop_missing_files, make_records, validate_records
 from iqa_keras.scales import score_norms
 
 
 def _image(path, rng, size=(6, 5)):
-    Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(path)
-    return str(path)
+    return write_random_image(path, rng, size)
 
 
 def _table(tmp_path, rng, n=3):

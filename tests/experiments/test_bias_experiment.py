@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from iqa_keras.training.bias import IDENTITY
+from helpers import write_image
 from iqa_keras.experiments.bias_blur import (
     CropSampler,
     ExperimentOptions,
@@ -26,6 +26,7 @@ from iqa_keras.experiments.bias_blur import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
+IDENTITY = [0.0, 1.0, 0.0, 0.0]  # b0 + b1 x + b2 x^2 + b3 x^3 = x (the anchor, train_1)
 
 
 def test_sigma_to_mos_hand_values():
@@ -37,8 +38,10 @@ def test_sigma_to_mos_hand_values():
 
 
 def test_true_biases_are_the_seed_polynomials():
+    # the seed's polynomials (shared/reference/losses_and_heads.md); the "mixed" tables use the same ones
     assert true_bias("train_2") == (0.5, 0.5, 0.0, 0.0)
-    assert true_bias("train_mixed_4") == true_bias("train_4")
+    for name in ("train_4", "train_mixed_4"):
+        assert true_bias(name) == pytest.approx((-2.3, 5.03133896, -1.6883704, 0.19968759), abs=1e-12)
     with pytest.raises(ValueError, match="train_7"):
         true_bias("train_7")
 
@@ -105,13 +108,12 @@ def test_crop_sampler_draws_windows_of_the_images(rng):
 
 
 def _tiny_refs(folder: Path, rng, count=8, size=48):
-    from PIL import Image
 
     folder.mkdir()
     for i in range(count):
         base = rng.integers(0, 256, (size // 4, size // 4, 3), dtype=np.uint8)
         image = np.kron(base, np.ones((4, 4, 1), np.uint8))  # blocky: sharp edges that blur visibly
-        Image.fromarray(image).save(folder / f"ref{i}.png")
+        write_image(folder / f"ref{i}.png", image)
     return folder
 
 
@@ -141,8 +143,8 @@ def test_tiny_run_writes_results_and_figures(tiny_run):
         assert column in results.columns
     # r_th = -1: biases estimated from the first epoch on; the anchor keeps the identity.
     assert summary["biases_started_epoch"] == 1
-    assert summary["estimated_biases"]["train_1"] == pytest.approx(list(IDENTITY))
-    assert list(results[[f"bias_train_1_b{j}" for j in range(4)]].iloc[-1]) == pytest.approx(list(IDENTITY))
+    assert summary["estimated_biases"]["train_1"] == pytest.approx(IDENTITY)
+    assert list(results[[f"bias_train_1_b{j}" for j in range(4)]].iloc[-1]) == pytest.approx(IDENTITY)
     for name in ["bias_train_1.png", "bias_train_4.png", "val_predictions.png", "best.keras", "summary.json"]:
         assert (out / name).is_file()
     assert summary["epochs_run"] == 2 and summary["best_epoch"] in (1, 2)
@@ -235,7 +237,7 @@ def test_r_th_1_is_plain_mse_unless_a_weight_is_given():
     from iqa_keras.experiments.bias_blur import options_from_args
 
     parser = _command_line()
-    assert options_from_args(parser.parse_args([])).mse_weight == ExperimentOptions().mse_weight
+    assert options_from_args(parser.parse_args([])).mse_weight == 0.5  # the documented default (docs/bias-aware.md)
     assert options_from_args(parser.parse_args(["--r-th", "1"])).mse_weight == 0.0
     assert options_from_args(parser.parse_args(["--r-th", "1", "--mse-weight", "0.3"])).mse_weight == 0.3
 

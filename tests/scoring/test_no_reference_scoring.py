@@ -8,6 +8,8 @@ from PIL import Image
 from scipy import stats
 from scipy.spatial import distance
 
+from helpers import write_image, write_random_image
+
 SCORES = np.arange(1, 11)
 
 
@@ -39,7 +41,7 @@ def image_folder(tmp_path_factory):
     for index in range(2):
         smooth = np.stack([(x * 5 + index * 40) % 256, (y * 7) % 256, ((x + y) * 3) % 256], axis=-1)
         noisy = np.clip(smooth + rng.normal(0, 20, smooth.shape), 0, 255)
-        Image.fromarray(noisy.astype(np.uint8)).save(folder / f"img{index}.png")
+        write_image(folder / f"img{index}.png", noisy)
     return folder
 
 
@@ -109,8 +111,11 @@ def test_jpeg_check_spearman_per_image(tmp_path, nima_file, image_folder):
 
 
 def test_nima_scoring_input_errors(tmp_path, nima_file, capsys):
-    assert _run(["score", "--nima", "--image", tmp_path]) == 2
-    assert "--models" in capsys.readouterr().err or True
+    assert _run(["score", "--nima", "--image", tmp_path]) == 2  # an empty folder
+    assert "no image files" in capsys.readouterr().err
+    image = write_random_image(tmp_path / "one" / "a.png", np.random.default_rng(0))
+    assert _run(["score", "--nima", "--image", image]) == 2  # an image, but no --models
+    assert "--models" in capsys.readouterr().err
     assert _run(["score", "--nima", "--models", nima_file, "--image", tmp_path / "none.png"]) == 2
     assert "not found" in capsys.readouterr().err
     assert _run(["jpeg-check", tmp_path, "--models", nima_file, "--qualities", "90,abc"]) == 2

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from helpers import write_image
 from iqa_keras import build_model, save_model
 from iqa_keras.data.augment import scale_lightness
 from iqa_keras.layers import AbsDifference
@@ -15,9 +16,13 @@ from iqa_keras.scoring.pairing import MissingReferenceError, pair_folders
 from iqa_keras.scoring.patches import coverage_map, extract_patches, patch_grid
 from iqa_keras.scoring.outputs import ntire_output_text, ntire_readme_text, write_ntire_zip
 from iqa_keras.scoring.scorer import NoModelsError, Scorer, model_files
-from iqa_keras.scoring.tta import TTA_SETS, Augmentation, resolve_tta
+from iqa_keras.scoring.tta import Augmentation, resolve_tta
 
 SIZE = 32
+# The NTIRE 2021 reference's 22 copies, written out from docs/scoring.md: rotations 0, 90, 180, 270;
+# up-down, left-right and both flips; Lab lightness x 0.1, 0.2, ..., 1.5.
+NTIRE_22 = (*(Augmentation(rot_k=k) for k in range(4)), Augmentation(flip_ud=True), Augmentation(flip_lr=True),
+            Augmentation(flip_lr=True, flip_ud=True), *(Augmentation(lightness=i / 10) for i in range(1, 16)))
 
 
 def _with_info(model, size=SIZE, mean=0.0, std=1.0, higher=True):
@@ -134,6 +139,7 @@ def test_named_tta_sets():
     assert len(ntire) == 22
     assert [a.rot_k for a in ntire[:4]] == [0, 1, 2, 3]
     assert [a.lightness for a in ntire[7:]] == pytest.approx([0.1 * i for i in range(1, 16)])
+    assert len(NTIRE_22) == 22 and ntire == NTIRE_22  # the whole documented list, in order
     assert len(set(resolve_tta("geometric"))) == 8
     custom = resolve_tta("identity, rot90+flip_lr, lightness:0.5")
     assert custom == (Augmentation(), Augmentation(rot_k=1, flip_lr=True), Augmentation(lightness=0.5))
@@ -171,7 +177,7 @@ def _augment_numpy(image, aug):
 def test_ntire_tta_is_the_mean_of_22_separately_computed_scores(model, images):
     ref, dist = images[0], images[1]
     separate = []
-    for aug in TTA_SETS["ntire"]:
+    for aug in NTIRE_22:  # the documented list, not the package's table
         r, d = _augment_numpy(ref, aug), _augment_numpy(dist, aug)
         out = model.predict([r[None], d[None]], verbose=0)[0, 0]
         separate.append(out * 10.0 + 100.0)
@@ -241,8 +247,8 @@ def test_grey_rgba_and_16bit_files_score_like_their_rgb(model, images, tmp_path)
 
 
 def test_bad_inputs_give_clear_errors(model, images, tmp_path):
-    Image.fromarray(images[0]).save(tmp_path / "ref.png")
-    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(tmp_path / "small.png")
+    write_image(tmp_path / "ref.png", images[0])
+    write_image(tmp_path / "small.png", np.zeros((20, 30, 3), np.uint8))
     (tmp_path / "broken.bmp").write_bytes(b"not an image")
     scorer = Scorer(model)
     with pytest.raises(ValueError, match=r"ref\.png is 32x32 .*small\.png is 30x20"):
@@ -268,9 +274,8 @@ def test_saved_fr_simple_scores_like_the_in_memory_model(images, tmp_path):
 
 
 def _touch_images(folder, names):
-    folder.mkdir(exist_ok=True)
     for name in names:
-        Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(folder / name)
+        write_image(folder / name, np.zeros((4, 4, 3), np.uint8))
 
 
 def test_pipal_pairing_and_seed_order(tmp_path):

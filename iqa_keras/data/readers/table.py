@@ -1,0 +1,51 @@
+"""A generic CSV of pairs (or images) and scores: any dataset without a reader of its own."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..records import make_records
+from .files import require_dir
+
+
+def read_csv_records(root, db: str | None = None) -> pd.DataFrame:
+    """A generic CSV (``root``: the file, or a folder holding exactly one .csv).
+
+    Columns ``dist`` and ``mos`` are required; ``ref`` (empty for no-reference),
+    ``db``, ``mos_std``, ``content``, ``distortion``, ``level``, ``split`` are
+    optional. Relative paths are relative to the CSV's folder. ``content``
+    defaults to the reference's (else the image's) file stem.
+    """
+    path = Path(require_dir(root, "csv"))
+    if path.is_dir():
+        found = sorted(path.glob("*.csv"))
+        if len(found) != 1:
+            raise ValueError(f"csv: {path} holds {len(found)} .csv files; name the file itself as root")
+        path = found[0]
+    table = pd.read_csv(path, skipinitialspace=True, dtype={"ref": str, "dist": str, "db": str, "content": str})
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    missing = [c for c in ("dist", "mos") if c not in table.columns]
+    if missing:
+        raise ValueError(f"{path}:1: header lacks column(s) {missing}; expected ref,dist,mos[,db]")
+    base = path.parent
+
+    def absolute(value) -> str:
+        if not isinstance(value, str) or not value.strip():
+            return ""
+        return os.path.abspath(base / value.strip())
+
+    table["dist"] = [absolute(v) for v in table["dist"]]
+    table["ref"] = [absolute(v) for v in table["ref"]] if "ref" in table.columns else ""
+    if "content" not in table.columns:
+        table["content"] = [Path(r or d).stem for r, d in zip(table["ref"], table["dist"])]
+    table["mos"] = pd.to_numeric(table["mos"], errors="coerce")
+    bad = np.flatnonzero(~np.isfinite(table["mos"].to_numpy(dtype=np.float64)))
+    if len(bad):
+        raise ValueError(f"{path}:{bad[0] + 2}: mos is not a number")
+    default_db = db or path.stem
+    if "db" in table.columns:
+        table["db"] = table["db"].fillna(default_db)
+    return make_records(table, db=default_db)
