@@ -14,9 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..scoring.jpeg_check import DEFAULT_QUALITIES
 from ..scoring.scorer import MODES
-
-DEFAULT_QUALITIES = (90, 80, 70, 60, 50, 40, 30, 20)
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
