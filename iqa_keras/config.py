@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, Optional, Union
 
 from . import architectures, losses  # noqa: F401  (registration of the builders and losses checked here)
-from .registry import ARCHITECTURES, LOSSES
+from .data import readers  # noqa: F401  (registration of the dataset sources checked here)
+from .registry import ARCHITECTURES, DATASETS, LOSSES
 from .scales import dataset_scale
 
 
@@ -342,8 +343,12 @@ def _check_choices(config: Config) -> None:
 
 
 def _check_signatures(config: Config) -> None:
-    """Model hyper-parameters and loss options must be accepted by their builders."""
+    """Dataset sources must exist; model hyper-parameters and loss options must be accepted by their builders."""
     src = config.source
+    for index, dataset in enumerate(config.data.datasets):
+        if str(dataset.name).lower() not in DATASETS:
+            raise ConfigError(f"{src}: data.datasets[{index}].name: unknown dataset {dataset.name!r}; "
+                              f"known: {', '.join(DATASETS.names())}")
     try:
         builder = ARCHITECTURES.get(config.model.architecture)
     except ValueError as error:

@@ -1,4 +1,8 @@
-"""Name -> builder tables, so configs and the CLI can refer to things by name."""
+"""Name -> builder tables, so configs and the CLI can refer to things by name.
+
+Architectures and losses register themselves where they are defined;
+dataset sources (readers) are registered by ``iqa_keras.data.readers``.
+"""
 from __future__ import annotations
 
 from typing import Callable, Dict, Iterator
@@ -41,3 +45,4 @@ class Registry:
 
 ARCHITECTURES = Registry("architecture")
 LOSSES = Registry("loss")
+DATASETS = Registry("dataset")  # dataset sources: name -> reader(root, **options) -> record table

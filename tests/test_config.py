@@ -39,6 +39,8 @@ def test_wrong_type_and_unknown_section_and_hyper_parameter(tmp_path):
         load_config(_write(tmp_path, '[[data.datasets]]\nname = "embedded"\ncrop = "middle"\n'))
     with pytest.raises(ConfigError, match=r"model.architecture: unknown architecture 'fr_nope'"):
         load_config(_write(tmp_path, '[model]\narchitecture = "fr_nope"\n'))
+    with pytest.raises(ConfigError, match=r"data.datasets\[1\].name: unknown dataset 'tid2020'; known: .*tid2013"):
+        load_config(_write(tmp_path, '[[data.datasets]]\nname = "embedded"\n[[data.datasets]]\nname = "tid2020"\n'))
 
 
 def test_overrides_are_typed_and_checked(tmp_path):

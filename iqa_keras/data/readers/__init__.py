@@ -10,10 +10,9 @@ expected path, so ``validate_records`` reports it by row.
 """
 from __future__ import annotations
 
-from typing import Callable
-
 import pandas as pd
 
+from ...registry import DATASETS
 from ..records import DatasetSpec
 from .ava import read_ava
 from .csiq import read_csiq
@@ -65,31 +64,33 @@ def _read_embedded(root=None, **kwargs) -> pd.DataFrame:
     return read_embedded(root, **kwargs)
 
 
-READERS: dict[str, Callable[..., pd.DataFrame]] = {
-    "tid2008": read_tid2008,
-    "tid2013": read_tid2013,
-    "kadid10k": read_kadid10k,
-    "pipal": read_pipal,
-    "pieapp": read_pieapp,
-    "live": read_live,
-    "csiq": read_csiq,
-    "koniq10k": read_koniq10k,
-    "ava": read_ava,
-    "csv": read_csv_records,
-    "embedded": _read_embedded,
-}
+for _name, _reader in (
+    ("tid2008", read_tid2008),
+    ("tid2013", read_tid2013),
+    ("kadid10k", read_kadid10k),
+    ("pipal", read_pipal),
+    ("pieapp", read_pieapp),
+    ("live", read_live),
+    ("csiq", read_csiq),
+    ("koniq10k", read_koniq10k),
+    ("ava", read_ava),
+    ("csv", read_csv_records),
+    ("embedded", _read_embedded),
+):
+    DATASETS.register(_name)(_reader)
+READERS = DATASETS  # the readers by name (``[[data.datasets]] name``)
 
 
 def read_dataset(name: str, root=None, **kwargs) -> pd.DataFrame:
-    """Record table of dataset ``name`` (see ``READERS``) from its root folder.
+    """Record table of dataset ``name`` (a registered source, see ``DATASETS``) from its root folder.
 
     ``embedded`` needs no root (its cache folder; ``cache_dir=``, ``size=``,
     ``seed=`` are accepted); extra keyword arguments go to the reader.
     """
     key = str(name).lower()
-    if key not in READERS:
-        raise ValueError(f"unknown dataset {name!r}; known: {', '.join(sorted(READERS))}")
-    return READERS[key](root, **kwargs)
+    if key not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; known: {', '.join(DATASETS.names())}")
+    return DATASETS.get(key)(root, **kwargs)
 
 
 __all__ = ["READERS", "SPECS", "dataset_spec", "read_dataset"]
