@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from ..scoring.scorer import MODES
 from .common import add_pairing_arguments, add_scorer_arguments, make_scorer, pair_from_args, pairs_from_csv
@@ -94,6 +93,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_score_no_reference(args: argparse.Namespace) -> int:
     """``score --nima``: rows per image (and per pair, with the feature distance)."""
     from ..scoring import Scorer, cosine_distance, expand_images
+    from ..scoring.scorer import single_model_path
     from ..utils.progress import ProgressBar
 
     images = expand_images(args.image)
@@ -106,8 +106,7 @@ def cmd_score_no_reference(args: argparse.Namespace) -> int:
         raise ValueError("--nima: give images (--image FILE_OR_FOLDER) and/or pairs (--ref/--distorted, --ref-dir/--dist-dir)")
     if args.models is None:
         raise ValueError("--nima needs --models naming one NIMA .keras file (e.g. runs/demo_nima/best.keras)")
-    path = Path(args.models)
-    path = path / "best.keras" if path.is_dir() else path
+    path = single_model_path(args.models)
     scorer = Scorer(path, mode=args.mode, stride=args.stride, batch_size=args.batch_size)
     size = int(scorer.models[0].inputs[0].shape[1])
     if args.stride is None:

@@ -71,6 +71,12 @@ def model_files(path: str | os.PathLike) -> list[str]:
     raise NoModelsError(f"model path not found: {path} (pass --models PATH: a .keras file or a folder of them)")
 
 
+def single_model_path(path) -> Path:
+    """One model: a ``.keras`` file as given, or the ``best.keras`` of a run folder."""
+    path = Path(path)
+    return path / "best.keras" if path.is_dir() else path
+
+
 def load_models(source=None) -> tuple[list[keras.Model], list[str]]:
     """Models and their names from a path, a list of paths, a model, or a list of models.
 
@@ -234,11 +240,6 @@ class Scorer:
         """The first member's ``ModelInfo`` (score scale and direction of the ensemble)."""
         return self.models[0].iqa_info
 
-    @classmethod
-    def from_path(cls, path, **options) -> "Scorer":
-        """A scorer of one model file, or of a run folder's ``best.keras``."""
-        path = Path(path)
-        return cls(path / "best.keras" if path.is_dir() and (path / "best.keras").is_file() else path, **options)
 
     def describe(self) -> str:
         sizes = ", ".join(f"{g.size} px" for g in self._groups)
@@ -462,4 +463,4 @@ class _PatchBuffer:
 
 
 __all__ = ["MODES", "ImageReadError", "NoModelsError", "PatchScores", "Scorer", "cosine_distance", "load_models",
-           "model_files"]
+           "model_files", "single_model_path"]

@@ -88,7 +88,7 @@ def train(config: Config, run_dir: str | Path | None = None) -> Path:
 
     model = build_compiled_model(config, make_strategy(config.train.strategy))
     info = model.iqa_info = task.model_info(model, data)
-    metrics_cb = EpochMetrics(pipelines["val"], prefix="val", **task.epoch_metrics_options(data, info))
+    metrics_cb = EpochMetrics(pipelines["val"], prefix="val", **task.epoch_metrics_options(data))
     checkpoint = BestModelCheckpoint(run_dir / "best.keras", config.train.monitor, config.train.monitor_mode, info)
     stopper = EarlyStopping(config.train.monitor, config.train.monitor_mode, config.train.early_stopping_patience)
     train_pipeline, task_callbacks = task.fit_inputs(model, data, pipelines)

@@ -59,7 +59,7 @@ class ScoreTask:
         """Each dataset's map from network outputs back to its own MOS scale."""
         return {label: (lambda v, m=mean, s=std: v * s + m) for label, (mean, std) in data.score_norm.items()}
 
-    def epoch_metrics_options(self, data: PreparedData, info: ModelInfo) -> dict:
+    def epoch_metrics_options(self, data: PreparedData) -> dict:
         """``EpochMetrics`` options: per-dataset figures when there are several datasets.
 
         The validation pipeline is unshuffled, so its samples come in the order
@@ -129,8 +129,8 @@ class HistogramTask(ScoreTask):
     def _group_mappings(self, data: PreparedData) -> dict:
         return {label: scale.from_bins for label, scale in self.scales.items()}
 
-    def epoch_metrics_options(self, data: PreparedData, info: ModelInfo) -> dict:
-        options = {"to_score": self.to_score, **super().epoch_metrics_options(data, info)}
+    def epoch_metrics_options(self, data: PreparedData) -> dict:
+        options = {"to_score": self.to_score, **super().epoch_metrics_options(data)}
         if len(self.scales) == 1:
             options["denormalize"] = self.anchor_scale.from_bins
         return options

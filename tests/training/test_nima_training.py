@@ -111,7 +111,7 @@ def test_nima_evaluation_and_epoch_metrics_use_the_mean_score(tmp_path, embedded
     dataset = tf.data.Dataset.from_tensor_slices((np.zeros((len(val), 1), "float32"), targets)).batch(len(val))
     model = _FixedModel(predicted)
     model.offset = 0
-    callback = EpochMetrics(dataset, prefix="val", **setup.epoch_metrics_options(data, None))
+    callback = EpochMetrics(dataset, prefix="val", **setup.epoch_metrics_options(data))
     callback.set_model(model)
     logs = {}
     callback.on_epoch_end(0, logs)
@@ -128,7 +128,7 @@ def test_regression_variant_drops_references_and_keeps_the_mos(tmp_path, embedde
     config = _config(tmp_path, embedded_cache, architecture="nima_regression", loss="mse")
     setup = task_for(config)
     data = setup.prepare(prepare_data(config))
-    assert type(setup).__name__ == "ScoreTask" and setup.epoch_metrics_options(data, None) == {}
+    assert type(setup).__name__ == "ScoreTask" and setup.epoch_metrics_options(data) == {}
     assert data.target_columns is None and data.kind == "nr" and (data.records["val"]["ref"] == "").all()
     images, y = next(iter(make_pipelines(config, data)["val"]))
     assert tuple(images.shape[1:]) == (32, 32, 3) and tuple(y.shape[1:]) == (1,)
