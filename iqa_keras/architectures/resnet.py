@@ -1,6 +1,6 @@
 """``resnet18``: a ResNet-18 for no-reference quality regression, trained from scratch.
 
-The bias-aware loss seed trains this network on blurred images. Layout as in
+The bias-aware loss paper (Mittag et al., QoMEX 2021) trains this network on blurred images. Layout as in
 He et al. (2016): a 7x7/2 convolution and a 3x3/2 max pooling, four stages of
 two basic blocks (two 3x3 convolutions with BatchNorm, identity shortcut, or
 a 1x1/2 convolution with BatchNorm where the shape changes) with ``width``,

@@ -49,19 +49,16 @@ def _parse_qualities(text: str) -> list[int]:
 
 
 def cmd_jpeg_check(args: argparse.Namespace) -> int:
-    from ..scoring import Scorer, expand_images, scores_csv_text
+    from ..scoring import expand_images, scores_csv_text
     from ..scoring.jpeg_check import jpeg_check
-    from ..scoring.scorer import single_model_path
+    from ..scoring.scorer import no_reference_scorer, single_model_path
     from ..utils.atomic import atomic_write_text
     from ..utils.progress import ProgressBar
 
     qualities = _parse_qualities(args.qualities)
     paths = expand_images(args.images)
     model_path = single_model_path(args.models)
-    scorer = Scorer(model_path, mode=args.mode, stride=args.stride, batch_size=args.batch_size)
-    if args.stride is None:
-        scorer.stride = int(scorer.models[0].inputs[0].shape[1])  # non-overlapping patches
-    scorer.features_model()  # one no-reference model with a feature layer: checked before any work
+    scorer = no_reference_scorer(model_path, mode=args.mode, stride=args.stride, batch_size=args.batch_size)
     bar = ProgressBar(len(paths), unit="images")
     result = jpeg_check(scorer, paths, qualities, progress=bar.update)
 

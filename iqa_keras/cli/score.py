@@ -92,8 +92,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def cmd_score_no_reference(args: argparse.Namespace) -> int:
     """``score --nima``: rows per image (and per pair, with the feature distance)."""
-    from ..scoring import Scorer, cosine_distance, expand_images
-    from ..scoring.scorer import single_model_path
+    from ..scoring import cosine_distance, expand_images
+    from ..scoring.scorer import no_reference_scorer, single_model_path
     from ..utils.progress import ProgressBar
 
     images = expand_images(args.image)
@@ -107,11 +107,7 @@ def cmd_score_no_reference(args: argparse.Namespace) -> int:
     if args.models is None:
         raise ValueError("--nima needs --models naming one NIMA .keras file (e.g. runs/demo_nima/best.keras)")
     path = single_model_path(args.models)
-    scorer = Scorer(path, mode=args.mode, stride=args.stride, batch_size=args.batch_size)
-    size = int(scorer.models[0].inputs[0].shape[1])
-    if args.stride is None:
-        scorer.stride = size  # whole images: non-overlapping patches (and one aligned to each far edge)
-    scorer.features_model()  # one no-reference model with a feature layer: checked before any work
+    scorer = no_reference_scorer(path, mode=args.mode, stride=args.stride, batch_size=args.batch_size)
     rows = []
     bar = ProgressBar(len(images) + len(pairs), unit="images/pairs")
     for index, image in enumerate(images, start=1):
@@ -128,7 +124,7 @@ def cmd_score_no_reference(args: argparse.Namespace) -> int:
         keys = list(dict.fromkeys(k for row in rows for k in row))
         rows = [{k: row.get(k, "") for k in keys} for row in rows]
     info = scorer.info
-    meta = {"model": str(path), "kind": info.kind, "mode": args.mode, "input_size": size,
+    meta = {"model": str(path), "kind": info.kind, "mode": args.mode, "input_size": scorer.input_size,
             "feature_layer": scorer.feature_layer, "score_scale": info.score_range,
             "higher_is_better": info.higher_is_better,
             "note": "mean/std/hist_* are on bins 1..10; score is the mean on the training set's MOS scale"}

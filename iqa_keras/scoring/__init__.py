@@ -10,5 +10,15 @@
 from .outputs import ntire_output_text, ntire_readme_text, scores_csv_text, scores_json_text, write_scores  # noqa: F401
 from .pairing import MissingReferenceError, Pairing, expand_images, pair_folders  # noqa: F401
 from .patches import PatchGrid, coverage_map, extract_patches, patch_grid  # noqa: F401
-from .scorer import MODES, NoModelsError, PatchScores, Scorer, cosine_distance, load_models, model_files  # noqa: F401
+from .scorer import (  # noqa: F401
+    MODES,
+    NoModelsError,
+    PatchScores,
+    Scorer,
+    cosine_distance,
+    load_models,
+    model_files,
+    no_reference_scorer,
+    single_model_path,
+)
 from .tta import TTA_SETS, Augmentation, resolve_tta  # noqa: F401

@@ -77,6 +77,20 @@ def single_model_path(path) -> Path:
     return path / "best.keras" if path.is_dir() else path
 
 
+def no_reference_scorer(path, mode: str = "patches", stride: int | None = None, batch_size: int = 8) -> "Scorer":
+    """A ``Scorer`` of one no-reference model (a file, or a run folder's ``best.keras``) for whole images.
+
+    ``stride=None`` here means non-overlapping input-size patches (plus one
+    aligned to each far edge). The model must have a feature layer; that is
+    checked now, before any image is read.
+    """
+    scorer = Scorer(single_model_path(path), mode=mode, stride=stride, batch_size=batch_size)
+    if stride is None:
+        scorer.stride = scorer.input_size
+    scorer.features_model()
+    return scorer
+
+
 def load_models(source=None) -> tuple[list[keras.Model], list[str]]:
     """Models and their names from a path, a list of paths, a model, or a list of models.
 
@@ -229,6 +243,11 @@ class Scorer:
     @property
     def higher_is_better(self) -> bool:
         return bool(self.models[0].iqa_info.higher_is_better)
+
+    @property
+    def input_size(self) -> int:
+        """The first member's input size in pixels."""
+        return int(self.models[0].inputs[0].shape[1])
 
     @property
     def full_reference(self) -> bool:
@@ -463,4 +482,4 @@ class _PatchBuffer:
 
 
 __all__ = ["MODES", "ImageReadError", "NoModelsError", "PatchScores", "Scorer", "cosine_distance", "load_models",
-           "model_files", "single_model_path"]
+           "model_files", "no_reference_scorer", "single_model_path"]

@@ -60,5 +60,5 @@ def build_fr_simple(
     dense_num=DEFAULT_DENSE_NUM,
     drop_out=DEFAULT_DROP_OUT,
 ) -> keras.Model:
-    """Basic FR network of the NTIRE 2021 seed (1.5 M parameters at defaults)."""
+    """Basic FR network of the NTIRE 2021 reference implementation (1.5 M parameters at defaults)."""
     return build_unet_fr("fr_simple", False, input_size, nfs, kss, alpha, l2, dense_num, drop_out)

@@ -78,7 +78,7 @@ def seed_scheme(train_names, val_names, count: int = SAMPLES_PER_SPLIT, sigma_ra
 
 
 def read_table(path):
-    """A seed table (``src_image,sigma,db``), checked row by row."""
+    """One of the paper's tables (``src_image,sigma,db``), checked row by row."""
     import pandas as pd
 
     path = Path(path)
