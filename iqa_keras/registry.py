@@ -1,7 +1,9 @@
 """Name -> builder tables, so configs and the CLI can refer to things by name.
 
 Architectures and losses register themselves where they are defined;
-dataset sources (readers) are registered by ``iqa_keras.data.readers``.
+dataset sources (readers) are registered by ``iqa_keras.data.readers``,
+distortion types by ``iqa_keras.data.distortions`` and classical
+full-reference metrics by ``iqa_keras.metrics.classical``.
 """
 from __future__ import annotations
 
@@ -46,3 +48,5 @@ class Registry:
 ARCHITECTURES = Registry("architecture")
 LOSSES = Registry("loss")
 DATASETS = Registry("dataset")  # dataset sources: name -> reader(root, **options) -> record table
+DISTORTIONS = Registry("distortion")  # distortion types: name -> fn(image uint8 (H, W, 3), level 1..5, rng) -> image
+FR_METRICS = Registry("full-reference metric")  # classical metrics: name -> ClassicalMetric
