@@ -4,7 +4,10 @@
   bootstrap confidence intervals, ``correlation_report``.
 * :mod:`.histogram`: NIMA's figures for predicted score histograms.
 * :mod:`.callback`: ``EpochMetrics``, the whole-set figures in ``model.fit``'s logs.
+* :mod:`.classical`: classical full-reference metrics on image pairs (PSNR, SSIM, MS-SSIM, GMSD, VIF, FSIM),
+  registered in ``iqa_keras.registry.FR_METRICS``; ``compute_metric(name, reference, distorted)`` on arrays.
 """
+from . import classical  # noqa: F401  (registers the classical metrics in FR_METRICS)
 from .callback import EpochMetrics, predict_batch  # noqa: F401
 from .correlation import (  # noqa: F401
     METRIC_NAMES,
