@@ -33,6 +33,8 @@ def add_parser(sub) -> argparse.ArgumentParser:
     add_scorer_arguments(parser, default_tta="none")
     parser.add_argument("--output", help="write scores here (.csv or .json); default: CSV on stdout")
     parser.add_argument("--format", choices=("csv", "json"), help="output format (default: from --output's extension)")
+    parser.add_argument("--metric", help="score with a classical full-reference metric instead of a model "
+                        "(psnr, ssim, ms_ssim, gmsd, vif, fsim); same pairs, folders and outputs")
     group = parser.add_argument_group("no-reference (NIMA) scoring")
     group.add_argument("--nima", action="store_true",
                        help="score with one no-reference model (--models FILE): mean, std and 10-bin histogram per "
@@ -60,7 +62,18 @@ def _given_pairs(args) -> list[tuple[str, str]]:
     return list(zip(args.ref, args.distorted))
 
 
+def _metric_scorer(args):
+    """``--metric``: a classical metric; model options make no sense with it and are refused."""
+    from ..scoring.metric_scorer import MetricScorer
+
+    if args.models is not None or args.tta != "none":
+        raise ValueError("--metric scores with a classical metric: drop --models and --tta")
+    return MetricScorer(args.metric)
+
+
 def cmd_score(args: argparse.Namespace) -> int:
+    if args.nima and args.metric:
+        raise ValueError("--metric and --nima exclude each other: a classical metric needs pairs")
     if args.nima:
         return cmd_score_no_reference(args)
     sources = [bool(args.ref or args.distorted), bool(args.pairs), bool(args.ref_dir or args.dist_dir)]
@@ -74,7 +87,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     else:
         pairing = pair_from_args(args)
         pairs = pairing.pairs
-    scorer = make_scorer(args)
+    scorer = _metric_scorer(args) if args.metric else make_scorer(args)
     scores, elapsed = score_with_progress(scorer, pairs)
     rows = [{"ref": ref, "distorted": dist, "score": score} for (ref, dist), score in zip(pairs, scores)]
     meta = {

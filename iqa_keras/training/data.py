@@ -42,7 +42,7 @@ def prepare_data(config: Config) -> PreparedData:
     for index, section in enumerate(config.data.datasets):
         where = f"{config.source}: data.datasets[{index}]"
         kwargs = dict(section.options)
-        if section.name == "embedded" and config.data.cache_dir:
+        if section.name in ("embedded", "photos") and config.data.cache_dir:
             kwargs.setdefault("cache_dir", config.data.cache_dir)
         try:
             records = read_dataset(section.name, section.root, **kwargs)

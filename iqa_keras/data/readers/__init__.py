@@ -46,6 +46,9 @@ SPECS = {
                        description="AVA: aesthetic votes 1-10 (mean of the 10-bin histogram)"),
     "embedded": DatasetSpec("embedded", "MOS",
                             description="embedded synthetic set: skimage photographs, 7 distortions x 5 levels"),
+    "photos": DatasetSpec("photos", "score",
+                          description="a folder of clean photographs distorted by the zoo; formula or classical-metric "
+                                      "labels on a 1-5 scale, higher is better"),
     "csv": DatasetSpec("csv", "score", description="generic CSV: ref,dist,mos[,db]"),
 }
 
@@ -56,6 +59,12 @@ def dataset_spec(name: str) -> DatasetSpec:
     if key not in SPECS:
         raise ValueError(f"unknown dataset {name!r}; known: {', '.join(sorted(SPECS))}")
     return SPECS[key]
+
+
+def _read_photos(root=None, **kwargs) -> pd.DataFrame:
+    from ..photos import read_photos
+
+    return read_photos(root, **kwargs)
 
 
 def _read_embedded(root=None, **kwargs) -> pd.DataFrame:
@@ -76,6 +85,7 @@ for _name, _reader in (
     ("ava", read_ava),
     ("csv", read_csv_records),
     ("embedded", _read_embedded),
+    ("photos", _read_photos),
 ):
     DATASETS.register(_name)(_reader)
 READERS = DATASETS  # the readers by name (``[[data.datasets]] name``)
