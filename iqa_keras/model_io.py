@@ -29,6 +29,9 @@ class ModelInfo:
     ``score_mean`` / ``score_std`` undo the per-dataset standardisation the
     network was trained with: ``mos = output * score_std + score_mean``.
     ``higher_is_better`` is the direction of that MOS scale (False for DMOS).
+    ``description``, ``label_source`` and ``checks`` describe a shipped model:
+    what it is, where its training scores came from, and the figures it was
+    checked on (e.g. ``{"live_dev_srcc_pooled": 0.96}``).
     """
 
     architecture: str = "unknown"
@@ -41,6 +44,9 @@ class ModelInfo:
     hyper_parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
     trained_on: list[str] = dataclasses.field(default_factory=list)
     config_text: str | None = None
+    description: str | None = None
+    label_source: str | None = None
+    checks: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def denormalize(self, outputs):
         """Network outputs -> scores on the training set's MOS scale."""
@@ -112,6 +118,31 @@ def read_info(path: str | os.PathLike) -> ModelInfo | None:
         if INFO_MEMBER not in archive.namelist():
             return None
         return ModelInfo.from_dict(json.loads(archive.read(INFO_MEMBER)))
+
+
+def update_info(path: str | os.PathLike, **fields) -> ModelInfo:
+    """Rewrites the ModelInfo of a ``.keras`` file with ``fields`` changed (atomically); returns the new info.
+
+    Used to stamp a shipped model with its description and the figures it was
+    checked on after training, without loading or re-saving the network.
+    """
+    path = os.fspath(path)
+    info = read_info(path)
+    if info is None:
+        raise ValueError(f"{path} holds no {INFO_MEMBER}; save it with iqa_keras.save_model first")
+    data = dataclasses.asdict(info)
+    unknown = sorted(set(fields) - set(data))
+    if unknown:
+        raise ValueError(f"update_info: unknown ModelInfo field(s) {', '.join(unknown)}")
+    data.update(fields)
+    info = ModelInfo.from_dict(data)
+    with zipfile.ZipFile(path) as source, atomic_path(path, suffix=".keras") as temporary:
+        with zipfile.ZipFile(temporary, "w", compression=zipfile.ZIP_DEFLATED) as target:
+            for item in source.infolist():
+                if item.filename != INFO_MEMBER:
+                    target.writestr(item, source.read(item.filename))
+            target.writestr(INFO_MEMBER, info.to_json())
+    return info
 
 
 def load_model(path: str | os.PathLike, compile: bool = False):
