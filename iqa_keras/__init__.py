@@ -4,7 +4,7 @@ Public API::
 
     from iqa_keras import build_model, load_model, save_model, Scorer, losses, metrics
     model = build_model("fr_simple", input_size=288)
-    scorer = Scorer("models/demo_fr_simple.keras", tta="geometric")
+    scorer = Scorer("models/demo/demo_fr_simple.keras", tta="geometric")
 """
 import os as _os
 

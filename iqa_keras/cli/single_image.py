@@ -35,6 +35,7 @@ def cmd_single_image(args: argparse.Namespace) -> int:
     print(f"models: {scorer.describe()}", file=sys.stderr)
     print("-------------------------------------")
     print("Image Quality Score: ", score)
+    print(f"Score scale: {scorer.scale_description()}")
     if args.figure:
         plots.plot_pair_result(ref, dist, score, args.figure)
         print(f"figure: {args.figure}", file=sys.stderr)

@@ -58,6 +58,7 @@ FORMULA_CURVES = {  # (score at level 5, gamma); types not listed use (DEFAULT_F
     "impulse_noise": (1.7, 0.8),
 }
 CALIBRATIONS = ("pooled", "per_type")
+CACHE_ENV = "IQA_KERAS_CACHE"
 
 
 def formula_score(distortion: str, level: int) -> float:
@@ -186,9 +187,8 @@ def _generate(folder: Path, photos, photo_size, crop_size, crops_per_photo, dist
 
 
 def default_cache_dir() -> Path:
-    from .synthetic import default_cache_dir as embedded_cache_dir
-
-    return embedded_cache_dir()
+    """``$IQA_KERAS_CACHE`` when set, else ``~/.cache/iqa_keras``; the embedded set, built on this source, shares it."""
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "iqa_keras")
 
 
 def build_photo_pairs(root, cache_dir=None, photo_size: int = 512, crop_size: int = 192,
@@ -327,14 +327,18 @@ def with_pristine(pairs: pd.DataFrame) -> pd.DataFrame:
 
 def read_photos(root=None, cache_dir=None, photo_size: int = 512, crop_size: int = 192, crops_per_photo: int = 4,
                 distortions=None, levels=None, seed: int = 0, label="formula", calibrate: str = "pooled",
-                include_pristine: bool = False, reference: bool = True, progress=None) -> pd.DataFrame:
+                include_pristine: bool = False, reference: bool = True, subset=None, progress=None) -> pd.DataFrame:
     """Record table of the pairs made from the photos in ``root`` (the ``photos`` dataset source).
 
     ``include_pristine`` adds each reference as its own distorted image
     (formula score 5; metric labels from the identical pair), which teaches a
     model where "no visible distortion" lies; ``reference = false`` drops the
     reference column, turning the set into a no-reference one (for training a
-    no-reference model on the same labels).
+    no-reference model on the same labels). ``subset`` keeps only these
+    distortion types of the built pairs (pristine rows stay); unlike
+    ``distortions`` it reuses the pairs and metric caches of the full set, and
+    the labels' calibration is still fitted on every pair, so a subset's labels
+    equal the full set's.
     """
     if root is None:
         raise ValueError("photos dataset: set root = \"FOLDER\" (a folder of clean photographs)")
@@ -346,6 +350,15 @@ def read_photos(root=None, cache_dir=None, photo_size: int = 512, crop_size: int
     if include_pristine:
         pairs = with_pristine(pairs)
     scores = photo_labels(folder, pairs, label, calibrate)
+    if subset is not None:
+        subset = [subset] if isinstance(subset, str) else list(subset)
+        built = set(pairs["distortion"])
+        unknown = [d for d in subset if d not in built]
+        if unknown or not subset:
+            raise ValueError(f"photos dataset: subset: {unknown or subset} not among the built types "
+                             f"({', '.join(sorted(built - {'pristine'}))})")
+        keep = pairs["distortion"].isin(list(subset) + ["pristine"]).to_numpy()
+        pairs, scores = pairs[keep].reset_index(drop=True), scores[keep]
     table = pairs.assign(mos=np.round(scores, 6), mos_std=np.nan,
                          dist=[str(folder / p) for p in pairs["dist"]], ref=[str(folder / p) for p in pairs["ref"]])
     if not reference:

@@ -172,3 +172,42 @@ def test_save_model_stores_model_info(tmp_path):
     assert info.hyper_parameters["dense_num"] == 8
     assert info.denormalize(1.0) == pytest.approx(5.77)
     assert [p.name for p in tmp_path.iterdir()] == ["m.keras"], "no temporary file left behind"
+
+
+def test_update_info_rewrites_only_the_description(tmp_path):
+    import zipfile
+
+    from iqa_keras.model_io import read_info, update_info
+
+    model = build_model("fr_simple", input_size=64, dense_num=8)
+    path = tmp_path / "m.keras"
+    iqa_keras.save_model(model, path)
+    before = {i.filename: zipfile.ZipFile(path).read(i.filename) for i in zipfile.ZipFile(path).infolist()}
+    update_info(path, description="a test model", checks={"live_srcc": 0.9}, score_range=[1.0, 5.0])
+    info = read_info(path)
+    assert (info.description, info.checks, info.score_range) == ("a test model", {"live_srcc": 0.9}, [1.0, 5.0])
+    after = zipfile.ZipFile(path)
+    for name, data in before.items():  # weights and config untouched, byte for byte
+        if name != "iqa_keras.json":
+            assert after.read(name) == data
+    x = [np.full((1, 64, 64, 3), 100.0, np.float32)] * 2
+    np.testing.assert_array_equal(load_model(path).predict(x, verbose=0), model.predict(x, verbose=0))
+    with pytest.raises(ValueError, match="unknown ModelInfo field"):
+        update_info(path, colour="blue")
+
+
+def test_cli_models_lists_shipped_models_with_their_description(tmp_path, monkeypatch, capsys):
+    import iqa_keras.scoring.scorer
+    from iqa_keras.model_io import update_info
+
+    model = build_model("fr_simple", input_size=64, dense_num=8)
+    (tmp_path / "demo").mkdir()
+    iqa_keras.save_model(model, tmp_path / "main.keras")
+    iqa_keras.save_model(model, tmp_path / "demo" / "old.keras")
+    update_info(tmp_path / "main.keras", description="the default", label_source="gmsd", score_range=[1.0, 5.0],
+                checks={"live_pooled": 0.95})
+    monkeypatch.setattr(iqa_keras.scoring.scorer, "DEFAULT_MODELS_DIR", tmp_path)
+    assert cli_main(["models", "--shipped"]) == 0
+    out = capsys.readouterr().out
+    assert "main.keras [default]" in out and "demo/old.keras" in out and "demo/old.keras [default]" not in out
+    assert "scores 1 to 5, higher is better" in out and "labels: gmsd" in out and "live_pooled 0.95" in out
