@@ -42,7 +42,7 @@ def cmd_ntire(args: argparse.Namespace) -> int:
 
     pairing = pair_from_args(args)
     scorer = make_scorer(args)
-    print(f"scoring {len(pairing.pairs)} pairs with {scorer.describe()}; {scorer.scale_description()}",
+    print(f"scoring {len(pairing.pairs)} pairs with {scorer.describe()}; scores {scorer.scale_description()}",
           file=sys.stderr)
     scores, elapsed = score_with_progress(scorer, pairing.pairs)
     output_text = ntire_output_text(pairing.names, scores)

@@ -260,11 +260,11 @@ class Scorer:
         return self.models[0].iqa_info
 
     def scale_description(self) -> str:
-        """The score's scale and direction in words, e.g. ``scale 1 to 5, higher is better``."""
+        """The score's scale and direction in words, e.g. ``1 to 5, higher is better``."""
         ranges = {tuple(m.iqa_info.score_range) for m in self.models if m.iqa_info.score_range}
         if len(ranges) == 1:
             low, high = next(iter(ranges))
-            scale = f"scale {low:g} to {high:g}"
+            scale = f"{low:g} to {high:g}"
         else:
             scale = "the training set's score scale (no range recorded)"
         return f"{scale}, {'higher' if self.higher_is_better else 'lower'} is better"
