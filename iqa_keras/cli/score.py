@@ -15,7 +15,8 @@ import argparse
 import sys
 
 from ..scoring.scorer import MODES
-from .common import add_pairing_arguments, add_scorer_arguments, make_scorer, pair_from_args, pairs_from_csv
+from .common import add_pairing_arguments, add_scorer_arguments, check_outputs, make_scorer, pair_from_args
+from .common import pairs_from_csv
 from .common import report_missing, score_with_progress
 
 
@@ -61,6 +62,7 @@ def _given_pairs(args) -> list[tuple[str, str]]:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    check_outputs(args.output)
     if args.nima:
         return cmd_score_no_reference(args)
     sources = [bool(args.ref or args.distorted), bool(args.pairs), bool(args.ref_dir or args.dist_dir)]
