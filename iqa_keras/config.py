@@ -517,5 +517,28 @@ def load_config(path: str | os.PathLike, overrides: list[str] | None = None) -> 
     for assignment in overrides or []:
         apply_override(raw, assignment)
     if overrides:
-        text += "\n# overrides from the command line:\n" + "".join(f"# --set {a}\n" for a in overrides)
+        text += f"\n{OVERRIDES_HEADER}\n" + "".join(f"{OVERRIDE_PREFIX}{a}\n" for a in overrides)
     return config_from_dict(raw, source=str(path), text=text)
+
+
+# How load_config records --set overrides at the end of a config's text (a run folder's config.toml).
+OVERRIDES_HEADER = "# overrides from the command line:"
+OVERRIDE_PREFIX = "# --set "
+
+
+def config_from_run_text(text: str, source: str) -> Config:
+    """The Config a run folder's ``config.toml`` describes: its TOML with its recorded ``--set`` lines applied.
+
+    Two texts that differ only in the order of their ``--set`` flags (or in
+    comments) give equal ``to_dict()``: that is how a resumed run is matched
+    with the run that made the folder.
+    """
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source}: invalid TOML: {error}") from None
+    tail = text.split(OVERRIDES_HEADER, 1)[1] if OVERRIDES_HEADER in text else ""
+    for line in tail.splitlines():
+        if line.startswith(OVERRIDE_PREFIX):
+            apply_override(raw, line[len(OVERRIDE_PREFIX):])
+    return config_from_dict(raw, source=source, text=text)

@@ -2,14 +2,17 @@
 
 Grey, grey+alpha, RGBA, palette, 16-bit and float images all come out as
 ``(H, W, 3)`` uint8 so that every model sees the same kind of input. A file
-that cannot be decoded is an error naming the file.
+that cannot be decoded is an error naming the file. An EXIF orientation tag
+(as cameras and phones write it) is applied, so the array is the image as a
+viewer shows it: a photo stored sideways with its tag is read upright, the
+same way for a reference and its distorted copy.
 """
 from __future__ import annotations
 
 import os
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 IMAGE_EXTENSIONS = (".bmp", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 
@@ -52,14 +55,23 @@ def to_rgb_uint8(array: np.ndarray, source: str = "array") -> np.ndarray:
     raise ImageReadError(f"{source}: unsupported pixel type {array.dtype}")
 
 
+def _upright(image: Image.Image) -> Image.Image:
+    """``image`` turned by its EXIF orientation; as stored when the tag is absent or unreadable."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:  # noqa: BLE001 - a malformed EXIF block is no reason to refuse the pixels
+        return image
+
+
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """Reads ``path`` as an ``(H, W, 3)`` uint8 RGB array."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ImageReadError(f"image file not found: {path}")
     try:
-        with Image.open(path) as image:
-            image.load()
+        with Image.open(path) as opened:
+            opened.load()
+            image = _upright(opened)
             if image.mode == "P":
                 image = image.convert("RGBA")
             elif image.mode in ("CMYK", "YCbCr", "LAB", "HSV"):

@@ -23,8 +23,10 @@ Every reader returns a pandas DataFrame with the columns of ``COLUMNS``:
 ``level``
     distortion level (float; NaN when the dataset has no ordered level)
 
-plus ``split`` when the dataset has an official split, and dataset-specific
-extras (``vote_1`` ... for AVA and KonIQ-10k).
+plus ``split`` when the dataset has an official split, ``origin``
+(``label file:line``) when the reader knows where a row came from (errors
+name the row by it), and dataset-specific extras (``vote_1`` ... for AVA and
+KonIQ-10k).
 """
 from __future__ import annotations
 
@@ -99,18 +101,16 @@ def is_full_reference(df: pd.DataFrame) -> bool:
     return bool(len(df)) and bool(df["ref"].fillna("").astype(str).str.len().gt(0).all())
 
 
-def _check_image(path: str, decode: bool) -> Optional[str]:
-    """None when ``path`` is a readable image, else what is wrong with it."""
+def record_names(df: pd.DataFrame) -> list[str]:
+    """How errors name each row: its ``origin`` (``file:line`` of the label file) or ``record N`` (from 1)."""
+    origins = df["origin"].fillna("").astype(str).tolist() if "origin" in df.columns else [""] * len(df)
+    return [origin or f"record {row + 1}" for row, origin in enumerate(origins)]
+
+
+def _check_header(path: str) -> Optional[str]:
+    """None when ``path`` exists and its image header verifies, else what is wrong with it."""
     if not os.path.isfile(path):
         return "file not found"
-    if decode:
-        from .images import ImageReadError, read_image
-
-        try:
-            read_image(path)
-        except ImageReadError as error:
-            return str(error)
-        return None
     from PIL import Image
 
     try:
@@ -121,15 +121,50 @@ def _check_image(path: str, decode: bool) -> Optional[str]:
     return None
 
 
-def validate_records(df: pd.DataFrame, check_files=True, allow_duplicates: bool = False) -> pd.DataFrame:
+def _file_problems(df: pd.DataFrame, names: list, dist, ref, decode: bool, check_sizes: bool, cache_dir) -> list:
+    """Missing or unreadable images (and, decoding, pairs of two sizes), one line each, each file once."""
+    problems = []
+    if decode:
+        from .image_check import check_images
+
+        verdicts = check_images([*dist, *ref], cache_dir=cache_dir, use_cache=cache_dir is not False)
+        verdict_of = {path: verdicts[os.path.abspath(path)] for path in (*dist, *ref) if path}
+        problem_of = {path: verdict.error for path, verdict in verdict_of.items()}
+    else:
+        problem_of = {}
+    reported = set()
+    for row, name in enumerate(names):
+        for column, path in (("dist", dist[row]), ("ref", ref[row])):
+            if not path or path in reported:
+                continue
+            if path not in problem_of:
+                problem_of[path] = _check_header(path)
+            if problem_of[path] is not None:
+                reported.add(path)
+                problems.append(f"{name}: {column} image {path}: {problem_of[path]}")
+        if decode and check_sizes and ref[row] and dist[row] and not problem_of[dist[row]] and not problem_of[ref[row]]:
+            a, b = verdict_of[ref[row]], verdict_of[dist[row]]
+            if (a.height, a.width) != (b.height, b.width):
+                problems.append(f"{name}: reference {ref[row]} is {a.width}x{a.height} but distorted {dist[row]} is "
+                                f"{b.width}x{b.height} (width x height); a pair must have one size")
+        if len(problems) > _MAX_REPORTED:
+            break
+    return problems
+
+
+def validate_records(df: pd.DataFrame, check_files=True, allow_duplicates: bool = False,
+                     check_sizes: bool = True, cache_dir=None) -> pd.DataFrame:
     """Checks a record table before any training starts; returns it unchanged.
 
     Raises ValueError listing (up to 20 of) the problems, each naming the row
-    (0-based position in the table) and the file: missing columns, empty
-    paths, non-finite scores, duplicate (ref, dist) pairs and, with
-    ``check_files``, missing or unreadable images (``True``: the file exists
-    and its header/structure verifies; ``"decode"``: every image is fully
-    decoded, slower). Each distinct file is checked once.
+    by its ``origin`` (the label file and line it came from) or as ``record N``
+    (counted from 1), and the file: missing columns, empty paths, non-finite
+    scores, duplicate (ref, dist) pairs and, with ``check_files``, missing or
+    unreadable images. ``check_files=True``: the file exists and its header
+    verifies; ``"decode"``: every image is decoded once with the training
+    pipeline's decoder (see :mod:`.image_check`; verdicts cached in
+    ``cache_dir``'s ``image_checks`` folder, ``cache_dir=False`` for no cache)
+    and, with ``check_sizes``, a reference must have its distorted image's size.
     """
     missing = [c for c in ("dist", "ref", "mos", "db", "content") if c not in df.columns]
     if missing:
@@ -137,39 +172,31 @@ def validate_records(df: pd.DataFrame, check_files=True, allow_duplicates: bool 
     if len(df) == 0:
         raise ValueError("record table is empty: the dataset reader found no rows")
     problems = []
+    names = record_names(df)
     dist = df["dist"].fillna("").astype(str).to_numpy()
     ref = df["ref"].fillna("").astype(str).to_numpy()
     mos = pd.to_numeric(df["mos"], errors="coerce").to_numpy(dtype=np.float64)
     for row in np.flatnonzero(~np.isfinite(mos)):
-        problems.append(f"row {row} ({dist[row] or '?'}): score is {df['mos'].iloc[row]!r}, expected a finite number")
+        problems.append(f"{names[row]} ({dist[row] or '?'}): score is {df['mos'].iloc[row]!r}, expected a finite number")
     for row in np.flatnonzero(dist == ""):
-        problems.append(f"row {row}: empty distorted-image path")
+        problems.append(f"{names[row]}: empty distorted-image path")
     if not allow_duplicates:
-        keys = pd.Series([f"{r}\x00{d}" for r, d in zip(ref, dist)])
-        duplicated = keys.duplicated(keep="first").to_numpy()
         first_of = {}
-        for row, key in enumerate(keys):
-            if key not in first_of:
+        for row, key in enumerate(zip(ref, dist)):
+            if key in first_of:
+                problems.append(f"{names[row]} ({dist[row]}): duplicate of {names[first_of[key]]} "
+                                "(same reference and distorted image)")
+            else:
                 first_of[key] = row
-            elif duplicated[row]:
-                problems.append(f"row {row} ({dist[row]}): duplicate of row {first_of[key]} (same reference and distorted image)")
-    if check_files:
-        decode = check_files == "decode"
-        checked = {}
-        for column, paths in (("dist", dist), ("ref", ref)):
-            for row, path in enumerate(paths):
-                if not path:
-                    continue
-                if path not in checked:
-                    checked[path] = _check_image(path, decode)
-                    if checked[path] is not None:
-                        problems.append(f"row {row} ({column}={path}): {checked[path]}")
-                if len(problems) > _MAX_REPORTED:
-                    break
+    if check_files and len(problems) <= _MAX_REPORTED:
+        problems += _file_problems(df, names, dist, ref, check_files == "decode", check_sizes, cache_dir)
     if problems:
         shown = problems[:_MAX_REPORTED]
         more = f"\n  ... and more ({len(problems)} shown so far)" if len(problems) > _MAX_REPORTED else ""
-        raise ValueError(f"invalid records ({len(problems)} problem(s)):\n  " + "\n  ".join(shown) + more)
+        if len(problems) == 1:
+            raise ValueError(f"invalid record: {problems[0]}")
+        raise ValueError(f"{len(problems)} problems in the records; the first: {shown[0]}\n  "
+                         + "\n  ".join(shown[1:]) + more)
     return df
 
 
