@@ -13,6 +13,8 @@ the verdicts (size, or the error) are cached per image folder in
 ``<cache>/image_checks/``, keyed by the file's size and modification time: a
 rerun decodes only new or changed files. The cache is advisory: a missing,
 unreadable or outdated cache file only means decoding again.
+:func:`check_record_images` turns the verdicts into one error naming each
+bad row by its label file and line (``records.record_names``).
 """
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ import json
 import os
 import sys
 from pathlib import Path
+
+from .records import raise_problems, record_names
 
 CHECK_VERSION = 1  # bump when decoding changes (an old verdict may no longer hold)
 CACHE_FOLDER = "image_checks"
@@ -157,3 +161,33 @@ def check_images(paths, cache_dir=None, use_cache: bool = True) -> dict[str, Ima
                     files[os.path.basename(path)] = [*stats[path], verdict.height, verdict.width, verdict.error]
                 _save_folder(cache, folder, files)
     return verdicts
+
+
+def check_record_images(df, cache_dir=None, check_sizes: bool = True, use_cache: bool = True) -> None:
+    """Decodes every image of a record table once (see :func:`check_images`); raises ValueError naming bad rows.
+
+    A row is bad when an image is missing or cannot be decoded, or (with
+    ``check_sizes``, for full-reference rows) when its reference and
+    distorted image differ in size. Each broken file is reported once.
+    """
+    names = record_names(df)
+    dist = df["dist"].fillna("").astype(str).tolist()
+    ref = df["ref"].fillna("").astype(str).tolist() if "ref" in df.columns else [""] * len(df)
+    verdicts = check_images([*dist, *ref], cache_dir=cache_dir, use_cache=use_cache)
+    problems, reported = [], set()
+    for row, name in enumerate(names):
+        ok = True
+        for column, path in (("dist", dist[row]), ("ref", ref[row])):
+            if not path:
+                continue
+            verdict = verdicts[os.path.abspath(path)]
+            ok = ok and verdict.ok
+            if not verdict.ok and path not in reported:
+                reported.add(path)
+                problems.append(f"{name}: {column} image {path}: {verdict.error}")
+        if ok and check_sizes and dist[row] and ref[row]:
+            a, b = verdicts[os.path.abspath(ref[row])], verdicts[os.path.abspath(dist[row])]
+            if (a.height, a.width) != (b.height, b.width):
+                problems.append(f"{name}: reference {ref[row]} is {a.width}x{a.height} but distorted {dist[row]} is "
+                                f"{b.width}x{b.height} (width x height); a pair must have one size")
+    raise_problems(problems)

@@ -121,39 +121,48 @@ def _check_header(path: str) -> Optional[str]:
     return None
 
 
-def _file_problems(df: pd.DataFrame, names: list, dist, ref, decode: bool, check_sizes: bool, cache_dir) -> list:
-    """Missing or unreadable images (and, decoding, pairs of two sizes), one line each, each file once."""
-    problems = []
-    if decode:
-        from .image_check import check_images
-
-        verdicts = check_images([*dist, *ref], cache_dir=cache_dir, use_cache=cache_dir is not False)
-        verdict_of = {path: verdicts[os.path.abspath(path)] for path in (*dist, *ref) if path}
-        problem_of = {path: verdict.error for path, verdict in verdict_of.items()}
-    else:
-        problem_of = {}
-    reported = set()
+def _file_problems(names: list, dist, ref, decode: bool) -> list:
+    """Missing or unreadable images, one line each, each file once (``decode``: fully decoded by ``read_image``)."""
+    problems, problem_of, reported = [], {}, set()
     for row, name in enumerate(names):
         for column, path in (("dist", dist[row]), ("ref", ref[row])):
             if not path or path in reported:
                 continue
             if path not in problem_of:
-                problem_of[path] = _check_header(path)
+                problem_of[path] = _check_decode(path) if decode else _check_header(path)
             if problem_of[path] is not None:
                 reported.add(path)
                 problems.append(f"{name}: {column} image {path}: {problem_of[path]}")
-        if decode and check_sizes and ref[row] and dist[row] and not problem_of[dist[row]] and not problem_of[ref[row]]:
-            a, b = verdict_of[ref[row]], verdict_of[dist[row]]
-            if (a.height, a.width) != (b.height, b.width):
-                problems.append(f"{name}: reference {ref[row]} is {a.width}x{a.height} but distorted {dist[row]} is "
-                                f"{b.width}x{b.height} (width x height); a pair must have one size")
         if len(problems) > _MAX_REPORTED:
             break
     return problems
 
 
-def validate_records(df: pd.DataFrame, check_files=True, allow_duplicates: bool = False,
-                     check_sizes: bool = True, cache_dir=None) -> pd.DataFrame:
+def _check_decode(path: str) -> Optional[str]:
+    from .images import ImageReadError, read_image
+
+    if not os.path.isfile(path):
+        return "file not found"
+    try:
+        read_image(path)
+    except ImageReadError as error:
+        return str(error)
+    return None
+
+
+def raise_problems(problems: list) -> None:
+    """One ValueError for a list of record problems: the first on the first line, up to 20 listed."""
+    if not problems:
+        return
+    shown = problems[:_MAX_REPORTED]
+    more = f"\n  ... and more ({len(problems)} shown so far)" if len(problems) > _MAX_REPORTED else ""
+    if len(problems) == 1:
+        raise ValueError(f"invalid record: {problems[0]}")
+    raise ValueError(f"{len(problems)} problems in the records; the first: {shown[0]}\n  "
+                     + "\n  ".join(shown[1:]) + more)
+
+
+def validate_records(df: pd.DataFrame, check_files=True, allow_duplicates: bool = False) -> pd.DataFrame:
     """Checks a record table before any training starts; returns it unchanged.
 
     Raises ValueError listing (up to 20 of) the problems, each naming the row
@@ -161,10 +170,10 @@ def validate_records(df: pd.DataFrame, check_files=True, allow_duplicates: bool 
     (counted from 1), and the file: missing columns, empty paths, non-finite
     scores, duplicate (ref, dist) pairs and, with ``check_files``, missing or
     unreadable images. ``check_files=True``: the file exists and its header
-    verifies; ``"decode"``: every image is decoded once with the training
-    pipeline's decoder (see :mod:`.image_check`; verdicts cached in
-    ``cache_dir``'s ``image_checks`` folder, ``cache_dir=False`` for no cache)
-    and, with ``check_sizes``, a reference must have its distorted image's size.
+    verifies; ``"decode"``: every image is fully decoded by ``read_image``.
+    Each distinct file is checked once. (Training goes further before its
+    first epoch: :mod:`.image_check` decodes with the pipeline's own decoder,
+    caches the verdicts and checks that each pair has one size.)
     """
     missing = [c for c in ("dist", "ref", "mos", "db", "content") if c not in df.columns]
     if missing:
@@ -189,14 +198,8 @@ def validate_records(df: pd.DataFrame, check_files=True, allow_duplicates: bool 
             else:
                 first_of[key] = row
     if check_files and len(problems) <= _MAX_REPORTED:
-        problems += _file_problems(df, names, dist, ref, check_files == "decode", check_sizes, cache_dir)
-    if problems:
-        shown = problems[:_MAX_REPORTED]
-        more = f"\n  ... and more ({len(problems)} shown so far)" if len(problems) > _MAX_REPORTED else ""
-        if len(problems) == 1:
-            raise ValueError(f"invalid record: {problems[0]}")
-        raise ValueError(f"{len(problems)} problems in the records; the first: {shown[0]}\n  "
-                         + "\n  ".join(shown[1:]) + more)
+        problems += _file_problems(names, dist, ref, check_files == "decode")
+    raise_problems(problems)
     return df
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..config import Config, ConfigError
 from ..data import dataset_spec, is_full_reference, make_dataset, read_dataset, split_records, validate_records
+from ..data.image_check import check_record_images
 from ..scales import fit_standardisation
 
 ROLES = ("train", "val", "test")
@@ -51,8 +52,8 @@ def prepare_data(config: Config) -> PreparedData:
         except (TypeError, ValueError) as error:  # e.g. an unknown or invalid reader option
             raise ConfigError(f"{where} ({section.name}): {error}") from None
         try:
-            validate_records(records, check_files="decode", check_sizes=not config.image_only,
-                             cache_dir=config.data.cache_dir)
+            validate_records(records, check_files=False)
+            check_record_images(records, cache_dir=config.data.cache_dir, check_sizes=not config.image_only)
         except ValueError as error:
             raise ConfigError(f"{where} ({section.name}): {error}") from None
         records = records.assign(db=section.label, crop=section.crop)
