@@ -477,7 +477,9 @@ def apply_override(raw: dict, assignment: str, source: str = "--set") -> None:
             if int(part) >= len(node):
                 raise ConfigError(f"{source} {dotted}: index {part} out of range; {here} has {len(node)} entries")
             if i == len(parts) - 1:
-                raise ConfigError(f"{source} {dotted}: expected a key after the index, e.g. {dotted}.root")
+                hint = (f"a key after the index, e.g. {dotted}.root" if isinstance(node[int(part)], dict)
+                        else f"the whole array, e.g. {here}=[...]")
+                raise ConfigError(f"{source} {dotted}: cannot set one element of {here}; expected {hint}")
             node = node[int(part)]
         elif not isinstance(node, dict):
             raise ConfigError(f"{source} {dotted}: {here} is a value ({node!r}), not a table with keys")

@@ -482,7 +482,9 @@ def _check_outputs(model: keras.Model, name: str) -> None:
                          "(a score per sample, or a 10-bin histogram for NIMA models)")
     kind = model.iqa_info.kind
     shape = tuple(outputs[0].shape)
-    width = 1 if len(shape) < 2 else int(np.prod([d for d in shape[1:]]))
+    if any(d is None for d in shape[1:]):
+        return  # a width known only at run time: nothing to check now
+    width = int(np.prod(shape[1:], dtype=np.int64))
     expected = 10 if kind == "nima" else 1
     if width != expected:
         raise ValueError(f"model {name} ({kind}) outputs shape {shape}; expected "
