@@ -336,10 +336,35 @@ def _check_choices(config: Config) -> None:
     if config.optimizer.backbone_learning_rate is not None and config.optimizer.backbone_learning_rate < 0:
         raise ConfigError(f"{src}: optimizer.backbone_learning_rate: expected >= 0, "
                           f"got {config.optimizer.backbone_learning_rate}")
+    counts = {"train.steps_per_epoch": (config.train.steps_per_epoch, 1), "output.plot_every": (config.output.plot_every, 1),
+              "train.early_stopping_patience": (config.train.early_stopping_patience, 0)}
+    for where, (value, least) in counts.items():
+        if value is not None and value < least:
+            raise ConfigError(f"{src}: {where}: expected an integer >= {least}, got {value!r}")
     if config.train.freeze_backbone_epochs < 0:
         raise ConfigError(f"{src}: train.freeze_backbone_epochs: expected >= 0, got {config.train.freeze_backbone_epochs}")
     if config.augment.lightness and (len(config.augment.lightness) != 2 or not 0 < config.augment.lightness[0] <= config.augment.lightness[1]):
         raise ConfigError(f"{src}: augment.lightness: expected [low, high] with 0 < low <= high, or [], got {config.augment.lightness!r}")
+
+
+def monitor_names(config: Config) -> list[str]:
+    """The epoch-log figures a run of ``config`` writes, which ``train.monitor`` may name."""
+    names = ["val_main", "val_srcc", "val_plcc", "val_krcc", "val_rmse", "loss", "lr"]
+    if len(config.data.datasets) > 1:
+        names += [f"val_{label}_{figure}" for label in config.labels for figure in ("srcc", "plcc", "krcc", "rmse")]
+    if config.optimizer.backbone_learning_rate is not None or config.train.freeze_backbone_epochs:
+        names.append("backbone_lr")
+    if config.task == "bias_aware":
+        names += ["train_r", *(f"train_r_{label}" for label in config.labels)]
+    return names
+
+
+def _check_monitor(config: Config) -> None:
+    names = monitor_names(config)
+    is_bias = config.task == "bias_aware" and config.train.monitor.startswith("bias_")
+    if config.train.monitor not in names and not is_bias:
+        raise ConfigError(f"{config.source}: train.monitor: {config.train.monitor!r} is not a figure this run logs; "
+                          f"expected one of: {', '.join(names)}")
 
 
 def _check_signatures(config: Config) -> None:
@@ -443,16 +468,27 @@ def apply_override(raw: dict, assignment: str, source: str = "--set") -> None:
     if len(parts) < 2:
         raise ConfigError(f"{source} {assignment!r}: expected section.key=value")
     node: Any = raw
-    for i, part in enumerate(parts[:-1]):
+    for i, part in enumerate(parts):
+        here = ".".join(parts[:i])
         if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
-                raise ConfigError(f"{source} {dotted}: index {part!r} out of range")
+            if not part.isdigit():
+                raise ConfigError(f"{source} {dotted}: {here} is an array of tables; name one by its index, "
+                                  f"e.g. {here}.0.{'.'.join(parts[i:])}")
+            if int(part) >= len(node):
+                raise ConfigError(f"{source} {dotted}: index {part} out of range; {here} has {len(node)} entries")
+            if i == len(parts) - 1:
+                hint = (f"a key after the index, e.g. {dotted}.root" if isinstance(node[int(part)], dict)
+                        else f"the whole array, e.g. {here}=[...]")
+                raise ConfigError(f"{source} {dotted}: cannot set one element of {here}; expected {hint}")
             node = node[int(part)]
+        elif not isinstance(node, dict):
+            raise ConfigError(f"{source} {dotted}: {here} is a value ({node!r}), not a table with keys")
+        elif i == len(parts) - 1:
+            node[part] = _parse_value(text.strip())
         else:
             if part == "datasets" and "datasets" not in node:
                 node["datasets"] = [{}]
             node = node.setdefault(part, {})
-    node[parts[-1]] = _parse_value(text.strip())
 
 
 def config_from_dict(raw: dict, source: str = "<dict>", text: str = "") -> Config:
@@ -466,6 +502,7 @@ def config_from_dict(raw: dict, source: str = "<dict>", text: str = "") -> Confi
     _check_choices(config)
     _resolve_task_defaults(config, raw)
     _check_signatures(config)
+    _check_monitor(config)
     return config
 
 
@@ -482,5 +519,28 @@ def load_config(path: str | os.PathLike, overrides: list[str] | None = None) -> 
     for assignment in overrides or []:
         apply_override(raw, assignment)
     if overrides:
-        text += "\n# overrides from the command line:\n" + "".join(f"# --set {a}\n" for a in overrides)
+        text += f"\n{OVERRIDES_HEADER}\n" + "".join(f"{OVERRIDE_PREFIX}{a}\n" for a in overrides)
     return config_from_dict(raw, source=str(path), text=text)
+
+
+# How load_config records --set overrides at the end of a config's text (a run folder's config.toml).
+OVERRIDES_HEADER = "# overrides from the command line:"
+OVERRIDE_PREFIX = "# --set "
+
+
+def config_from_run_text(text: str, source: str) -> Config:
+    """The Config a run folder's ``config.toml`` describes: its TOML with its recorded ``--set`` lines applied.
+
+    Two texts that differ only in the order of their ``--set`` flags (or in
+    comments) give equal ``to_dict()``: that is how a resumed run is matched
+    with the run that made the folder.
+    """
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source}: invalid TOML: {error}") from None
+    tail = text.split(OVERRIDES_HEADER, 1)[1] if OVERRIDES_HEADER in text else ""
+    for line in tail.splitlines():
+        if line.startswith(OVERRIDE_PREFIX):
+            apply_override(raw, line[len(OVERRIDE_PREFIX):])
+    return config_from_dict(raw, source=source, text=text)

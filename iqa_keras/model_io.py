@@ -22,6 +22,10 @@ from .utils.atomic import atomic_path
 INFO_MEMBER = "iqa_keras.json"
 
 
+class ModelFileError(ValueError):
+    """A model file exists but is not a loadable ``.keras`` archive (truncated, corrupt, another format)."""
+
+
 @dataclasses.dataclass
 class ModelInfo:
     """Self-description of a trained IQA model.
@@ -152,12 +156,22 @@ def load_model(path: str | os.PathLike, compile: bool = False):
     from the file when it was saved with :func:`save_model`, inferred from the
     model's inputs otherwise. ``compile=False`` by default: scoring needs no
     optimizer state, and a training run restores its own optimizer when it resumes.
+    A file that is there but cannot be loaded is a :class:`ModelFileError`
+    naming it and why (Keras itself reports a truncated archive as "File not found").
     """
     import keras
 
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"model file not found: {path}")
-    model = keras.saving.load_model(path, compile=compile)
-    model.iqa_info = read_info(path) or infer_info(model)
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(f"{path}: not a .keras model (not a complete zip archive: truncated, corrupt, "
+                             f"or another format), {os.path.getsize(path)} bytes")
+    try:
+        model = keras.saving.load_model(path, compile=compile)
+        info = read_info(path)
+    except Exception as error:  # noqa: BLE001 - Keras, h5py and zipfile raise many kinds for a damaged file
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise ModelFileError(f"{path}: cannot load the model ({type(error).__name__}: {reason})") from None
+    model.iqa_info = info or infer_info(model)
     return model

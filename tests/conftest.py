@@ -1,4 +1,4 @@
-"""Shared test fixtures: quiet TensorFlow, seeded randomness, the shared/ folder."""
+"""Shared test fixtures: quiet TensorFlow, seeded randomness, the shared/ folder, a private image-check cache."""
 import os
 from pathlib import Path
 
@@ -32,3 +32,15 @@ def embedded_cache(tmp_path_factory):
     cache = tmp_path_factory.mktemp("embedded_cache")
     build_embedded(cache_dir=cache, size=48)
     return cache
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_image_check_cache(tmp_path_factory):
+    """Training's image-check verdicts go to a session folder, not the user's cache, unless a test names one."""
+    from iqa_keras.data import image_check
+
+    folder = tmp_path_factory.mktemp("image_checks")
+    original = image_check.default_check_cache
+    image_check.default_check_cache = lambda cache_dir=None: original(cache_dir) if cache_dir is not None else folder
+    yield folder
+    image_check.default_check_cache = original

@@ -41,12 +41,10 @@ def evaluation_ntire(argv: list[str] | None = None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .common import run
+
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError) as error:
-        print(f"iqa-keras {args.command}: error: {error}", file=sys.stderr)
-        return 2
+    return run(f"iqa-keras {args.command}", args.func, args)
 
 
 if __name__ == "__main__":

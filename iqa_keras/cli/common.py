@@ -17,15 +17,25 @@ MODELS_HELP = (
 
 
 def run(prog: str, func, args) -> int:
-    """Runs a command, turning input errors into one readable line and exit status 2."""
+    """Runs a command; an error becomes one line on stderr (see :mod:`.errors`) and its exit status."""
+    from .errors import report
+
     try:
         return func(args)
-    except (ValueError, TypeError, FileNotFoundError) as error:
-        print(f"{prog}: error: {error}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print(f"{prog}: interrupted; no output written", file=sys.stderr)
         return 130
+    except Exception as error:  # noqa: BLE001 - every error ends as one line and a status, never a traceback
+        return report(prog, error)
+
+
+def check_outputs(*paths) -> None:
+    """Every output path given (None: not asked for) can be written; checked before any work starts."""
+    from ..utils.paths import check_output_file
+
+    for path in paths:
+        if path:
+            check_output_file(path)
 
 
 def add_scorer_arguments(parser: argparse.ArgumentParser, default_tta: str) -> None:
@@ -89,7 +99,7 @@ def pairs_from_csv(path: str) -> list[tuple[str, str]]:
     if not os.path.isfile(path):
         raise FileNotFoundError(f"pairs file not found: {path}")
     base = os.path.dirname(os.path.abspath(path))
-    with open(path, newline="", encoding="utf-8") as stream:
+    with open(path, newline="", encoding="utf-8-sig") as stream:  # a spreadsheet's byte-order mark is no column name
         reader = csv.DictReader(stream)
         columns = reader.fieldnames or []
         dist_key = "distorted" if "distorted" in columns else "dist"

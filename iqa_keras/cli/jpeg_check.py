@@ -54,7 +54,9 @@ def cmd_jpeg_check(args: argparse.Namespace) -> int:
     from ..scoring.scorer import no_reference_scorer, single_model_path
     from ..utils.atomic import atomic_write_text
     from ..utils.progress import ProgressBar
+    from .common import check_outputs
 
+    check_outputs(args.output, args.figure)
     qualities = _parse_qualities(args.qualities)
     paths = expand_images(args.images)
     model_path = single_model_path(args.models)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import add_pairing_arguments, add_scorer_arguments, make_scorer, pair_from_args, report_missing, run
+from .common import add_pairing_arguments, add_scorer_arguments, check_outputs, make_scorer, pair_from_args
+from .common import report_missing, run
 from .common import score_with_progress
 
 
@@ -40,6 +41,7 @@ def cmd_ntire(args: argparse.Namespace) -> int:
     from ..scoring.outputs import write_ntire_zip
     from ..utils.atomic import atomic_write_text
 
+    check_outputs(args.output, args.zip)
     pairing = pair_from_args(args)
     scorer = make_scorer(args)
     print(f"scoring {len(pairing.pairs)} pairs with {scorer.describe()}; scores {scorer.scale_description()}",

@@ -15,7 +15,8 @@ import argparse
 import sys
 
 from ..scoring.scorer import MODES
-from .common import add_pairing_arguments, add_scorer_arguments, make_scorer, pair_from_args, pairs_from_csv
+from .common import add_pairing_arguments, add_scorer_arguments, check_outputs, make_scorer, pair_from_args
+from .common import pairs_from_csv
 from .common import report_missing, score_with_progress
 
 
@@ -74,6 +75,7 @@ def _metric_scorer(args):
 def cmd_score(args: argparse.Namespace) -> int:
     if args.nima and args.metric:
         raise ValueError("--metric and --nima exclude each other: a classical metric needs pairs")
+    check_outputs(args.output)
     if args.nima:
         return cmd_score_no_reference(args)
     sources = [bool(args.ref or args.distorted), bool(args.pairs), bool(args.ref_dir or args.dist_dir)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import add_scorer_arguments, make_scorer, run
+from .common import add_scorer_arguments, check_outputs, make_scorer, run
 
 
 def single_image_parser() -> argparse.ArgumentParser:
@@ -25,6 +25,7 @@ def cmd_single_image(args: argparse.Namespace) -> int:
     from ..scoring.scorer import as_rgb_image, check_same_size
     from ..utils import plots
 
+    check_outputs(args.figure, args.heatmap)
     ref, ref_name = as_rgb_image(args.ref, "reference")
     dist, dist_name = as_rgb_image(args.distorted, "distorted")
     check_same_size(ref, dist, ref_name, dist_name)

@@ -2,14 +2,17 @@
 
 Grey, grey+alpha, RGBA, palette, 16-bit and float images all come out as
 ``(H, W, 3)`` uint8 so that every model sees the same kind of input. A file
-that cannot be decoded is an error naming the file.
+that cannot be decoded is an error naming the file. An EXIF orientation tag
+(as cameras and phones write it) is applied, so the array is the image as a
+viewer shows it: a photo stored sideways with its tag is read upright, the
+same way for a reference and its distorted copy.
 """
 from __future__ import annotations
 
 import os
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 IMAGE_EXTENSIONS = (".bmp", ".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 
@@ -52,21 +55,55 @@ def to_rgb_uint8(array: np.ndarray, source: str = "array") -> np.ndarray:
     raise ImageReadError(f"{source}: unsupported pixel type {array.dtype}")
 
 
+def _upright(image: Image.Image) -> Image.Image:
+    """``image`` turned by its EXIF orientation; itself (no copy) when the tag is absent, 1 or unreadable."""
+    try:
+        if image.getexif().get(_ORIENTATION, 1) in (1, None):
+            return image
+        return ImageOps.exif_transpose(image)
+    except Exception:  # noqa: BLE001 - a malformed EXIF block is no reason to refuse the pixels
+        return image
+
+
+_ORIENTATION = 0x0112  # the EXIF tag; values 2..8 ask for a flip and/or a rotation
+_STRIP_PIXELS = 1 << 20  # pixels per strip copied out of Pillow's buffer
+
+
+def _pixels(image: Image.Image) -> np.ndarray:
+    """The pixels of a decoded image as a new writable array, copied a strip of rows at a time.
+
+    ``np.array(image)`` goes through one bytes object of the whole image, so a
+    24-megapixel photo briefly needs Pillow's buffer, the bytes and the array
+    (about 240 MB); strips keep the extra to a few megabytes.
+    """
+    width, height = image.size
+    rows = max(_STRIP_PIXELS // max(width, 1), 1)
+    if rows >= height:
+        return np.array(image)
+    first = np.asarray(image.crop((0, 0, width, rows)))
+    array = np.empty((height, *first.shape[1:]), dtype=first.dtype)
+    array[:rows] = first
+    for top in range(rows, height, rows):
+        array[top:top + rows] = np.asarray(image.crop((0, top, width, min(top + rows, height))))
+    return array
+
+
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """Reads ``path`` as an ``(H, W, 3)`` uint8 RGB array."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ImageReadError(f"image file not found: {path}")
     try:
-        with Image.open(path) as image:
-            image.load()
+        with Image.open(path) as opened:
+            opened.load()
+            image = _upright(opened)
             if image.mode == "P":
                 image = image.convert("RGBA")
             elif image.mode in ("CMYK", "YCbCr", "LAB", "HSV"):
                 image = image.convert("RGB")
             elif image.mode == "1":
                 image = image.convert("L")
-            array = np.array(image)
+            array = _pixels(image)
             if image.mode in ("I;16", "I;16B", "I;16L", "I;16N"):
                 array = array.astype(np.uint16)
             elif image.mode == "I" and array.max(initial=0) <= 65535:

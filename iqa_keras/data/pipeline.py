@@ -51,12 +51,16 @@ def decode_rgb(path: tf.Tensor) -> tf.Tensor:
     PNG (8/16-bit, grey, alpha, palette), JPEG and 24/32-bit BMP are decoded
     by TensorFlow; anything else (TIFF, WebP, palette BMP ...) by
     ``images.read_image`` through ``tf.numpy_function``. 16-bit data are scaled
-    by 255/65535 and rounded, like ``read_image``.
+    by 255/65535 and rounded, like ``read_image``. A JPEG carrying EXIF data
+    also goes through ``read_image``, which turns it upright by its EXIF
+    orientation (TensorFlow's decoder ignores the tag), so training sees the
+    image as ``read_image`` and the scorer do.
     """
     data = tf.io.read_file(path)
-    head = tf.strings.join([tf.strings.substr(data, 0, 32), b"\0" * 32])  # 32 bytes even for tiny files
+    head = tf.strings.join([tf.strings.substr(data, 0, _EXIF_SEARCH), b"\0" * _EXIF_SEARCH])  # never too short
     is_png = tf.equal(tf.strings.substr(head, 0, 8), b"\x89PNG\r\n\x1a\n")
-    is_jpeg = tf.equal(tf.strings.substr(head, 0, 3), b"\xff\xd8\xff")
+    is_jpeg = tf.logical_and(tf.equal(tf.strings.substr(head, 0, 3), b"\xff\xd8\xff"),
+                             tf.logical_not(_jpeg_has_exif(head)))
     bits = tf.io.decode_raw(tf.strings.substr(head, 28, 2), tf.uint16)[0]  # BMP bits per pixel
     is_bmp = tf.logical_and(tf.equal(tf.strings.substr(head, 0, 2), b"BM"), tf.logical_or(bits == 24, bits == 32))
 
@@ -78,6 +82,24 @@ def decode_rgb(path: tf.Tensor) -> tf.Tensor:
     image = tf.case([(is_png, png), (is_jpeg, jpeg), (is_bmp, bmp)], default=other, exclusive=False)
     image.set_shape([None, None, 3])
     return image
+
+
+# A JPEG's EXIF block is an APP1 segment, first or right after a JFIF APP0 segment
+# (at most 2 + 4 + 65535 bytes in); the head searched for it is this long.
+_EXIF_SEARCH = 65600
+
+
+def _jpeg_has_exif(head: tf.Tensor) -> tf.Tensor:
+    """True when the JPEG in ``head`` has an EXIF APP1 segment as its first or second segment."""
+
+    def is_exif_app1(offset):
+        return tf.logical_and(tf.equal(tf.strings.substr(head, offset, 2), b"\xff\xe1"),
+                              tf.equal(tf.strings.substr(head, offset + 4, 6), b"Exif\0\0"))
+
+    length = tf.cast(tf.io.decode_raw(tf.strings.substr(head, 4, 2), tf.uint8), tf.int32)
+    first_is_app = tf.equal(tf.strings.substr(head, 2, 1), b"\xff")
+    second = 4 + length[0] * 256 + length[1]
+    return tf.logical_or(is_exif_app1(2), tf.logical_and(first_is_app, is_exif_app1(second)))
 
 
 def _to_three_channels(image: tf.Tensor) -> tf.Tensor:

@@ -23,8 +23,10 @@ Every reader returns a pandas DataFrame with the columns of ``COLUMNS``:
 ``level``
     distortion level (float; NaN when the dataset has no ordered level)
 
-plus ``split`` when the dataset has an official split, and dataset-specific
-extras (``vote_1`` ... for AVA and KonIQ-10k).
+plus ``split`` when the dataset has an official split, ``origin``
+(``label file:line``) when the reader knows where a row came from (errors
+name the row by it), and dataset-specific extras (``vote_1`` ... for AVA and
+KonIQ-10k).
 """
 from __future__ import annotations
 
@@ -99,18 +101,16 @@ def is_full_reference(df: pd.DataFrame) -> bool:
     return bool(len(df)) and bool(df["ref"].fillna("").astype(str).str.len().gt(0).all())
 
 
-def _check_image(path: str, decode: bool) -> Optional[str]:
-    """None when ``path`` is a readable image, else what is wrong with it."""
+def record_names(df: pd.DataFrame) -> list[str]:
+    """How errors name each row: its ``origin`` (``file:line`` of the label file) or ``record N`` (from 1)."""
+    origins = df["origin"].fillna("").astype(str).tolist() if "origin" in df.columns else [""] * len(df)
+    return [origin or f"record {row + 1}" for row, origin in enumerate(origins)]
+
+
+def _check_header(path: str) -> Optional[str]:
+    """None when ``path`` exists and its image header verifies, else what is wrong with it."""
     if not os.path.isfile(path):
         return "file not found"
-    if decode:
-        from .images import ImageReadError, read_image
-
-        try:
-            read_image(path)
-        except ImageReadError as error:
-            return str(error)
-        return None
     from PIL import Image
 
     try:
@@ -121,15 +121,59 @@ def _check_image(path: str, decode: bool) -> Optional[str]:
     return None
 
 
+def _file_problems(names: list, dist, ref, decode: bool) -> list:
+    """Missing or unreadable images, one line each, each file once (``decode``: fully decoded by ``read_image``)."""
+    problems, problem_of, reported = [], {}, set()
+    for row, name in enumerate(names):
+        for column, path in (("dist", dist[row]), ("ref", ref[row])):
+            if not path or path in reported:
+                continue
+            if path not in problem_of:
+                problem_of[path] = _check_decode(path) if decode else _check_header(path)
+            if problem_of[path] is not None:
+                reported.add(path)
+                problems.append(f"{name}: {column} image {path}: {problem_of[path]}")
+        if len(problems) > _MAX_REPORTED:
+            break
+    return problems
+
+
+def _check_decode(path: str) -> Optional[str]:
+    from .images import ImageReadError, read_image
+
+    if not os.path.isfile(path):
+        return "file not found"
+    try:
+        read_image(path)
+    except ImageReadError as error:
+        return str(error)
+    return None
+
+
+def raise_problems(problems: list) -> None:
+    """One ValueError for a list of record problems: the first on the first line, up to 20 listed."""
+    if not problems:
+        return
+    shown = problems[:_MAX_REPORTED]
+    more = f"\n  ... and more ({len(problems)} shown so far)" if len(problems) > _MAX_REPORTED else ""
+    if len(problems) == 1:
+        raise ValueError(f"invalid record: {problems[0]}")
+    raise ValueError(f"{len(problems)} problems in the records; the first: {shown[0]}\n  "
+                     + "\n  ".join(shown[1:]) + more)
+
+
 def validate_records(df: pd.DataFrame, check_files=True, allow_duplicates: bool = False) -> pd.DataFrame:
     """Checks a record table before any training starts; returns it unchanged.
 
     Raises ValueError listing (up to 20 of) the problems, each naming the row
-    (0-based position in the table) and the file: missing columns, empty
-    paths, non-finite scores, duplicate (ref, dist) pairs and, with
-    ``check_files``, missing or unreadable images (``True``: the file exists
-    and its header/structure verifies; ``"decode"``: every image is fully
-    decoded, slower). Each distinct file is checked once.
+    by its ``origin`` (the label file and line it came from) or as ``record N``
+    (counted from 1), and the file: missing columns, empty paths, non-finite
+    scores, duplicate (ref, dist) pairs and, with ``check_files``, missing or
+    unreadable images. ``check_files=True``: the file exists and its header
+    verifies; ``"decode"``: every image is fully decoded by ``read_image``.
+    Each distinct file is checked once. (Training goes further before its
+    first epoch: :mod:`.image_check` decodes with the pipeline's own decoder,
+    caches the verdicts and checks that each pair has one size.)
     """
     missing = [c for c in ("dist", "ref", "mos", "db", "content") if c not in df.columns]
     if missing:
@@ -137,39 +181,25 @@ def validate_records(df: pd.DataFrame, check_files=True, allow_duplicates: bool 
     if len(df) == 0:
         raise ValueError("record table is empty: the dataset reader found no rows")
     problems = []
+    names = record_names(df)
     dist = df["dist"].fillna("").astype(str).to_numpy()
     ref = df["ref"].fillna("").astype(str).to_numpy()
     mos = pd.to_numeric(df["mos"], errors="coerce").to_numpy(dtype=np.float64)
     for row in np.flatnonzero(~np.isfinite(mos)):
-        problems.append(f"row {row} ({dist[row] or '?'}): score is {df['mos'].iloc[row]!r}, expected a finite number")
+        problems.append(f"{names[row]} ({dist[row] or '?'}): score is {df['mos'].iloc[row]!r}, expected a finite number")
     for row in np.flatnonzero(dist == ""):
-        problems.append(f"row {row}: empty distorted-image path")
+        problems.append(f"{names[row]}: empty distorted-image path")
     if not allow_duplicates:
-        keys = pd.Series([f"{r}\x00{d}" for r, d in zip(ref, dist)])
-        duplicated = keys.duplicated(keep="first").to_numpy()
         first_of = {}
-        for row, key in enumerate(keys):
-            if key not in first_of:
+        for row, key in enumerate(zip(ref, dist)):
+            if key in first_of:
+                problems.append(f"{names[row]} ({dist[row]}): duplicate of {names[first_of[key]]} "
+                                "(same reference and distorted image)")
+            else:
                 first_of[key] = row
-            elif duplicated[row]:
-                problems.append(f"row {row} ({dist[row]}): duplicate of row {first_of[key]} (same reference and distorted image)")
-    if check_files:
-        decode = check_files == "decode"
-        checked = {}
-        for column, paths in (("dist", dist), ("ref", ref)):
-            for row, path in enumerate(paths):
-                if not path:
-                    continue
-                if path not in checked:
-                    checked[path] = _check_image(path, decode)
-                    if checked[path] is not None:
-                        problems.append(f"row {row} ({column}={path}): {checked[path]}")
-                if len(problems) > _MAX_REPORTED:
-                    break
-    if problems:
-        shown = problems[:_MAX_REPORTED]
-        more = f"\n  ... and more ({len(problems)} shown so far)" if len(problems) > _MAX_REPORTED else ""
-        raise ValueError(f"invalid records ({len(problems)} problem(s)):\n  " + "\n  ".join(shown) + more)
+    if check_files and len(problems) <= _MAX_REPORTED:
+        problems += _file_problems(names, dist, ref, check_files == "decode")
+    raise_problems(problems)
     return df
 
 

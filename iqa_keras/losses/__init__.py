@@ -15,6 +15,8 @@ Registered by name (``iqa_keras.losses.get(name, **kwargs)``, config ``[loss] na
 ``bias_aware``         per-dataset bias polynomial f_d: (f_d(pred) - y)^2 (+ MSE),
                        f_d estimated by ``iqa_keras.training.bias.BiasUpdater``
 =====================  ==========================================================
+
+Every registered loss refuses NaN or infinite targets (see :mod:`.finite`).
 """
 from __future__ import annotations
 
@@ -25,6 +27,12 @@ from .bias_aware import BIAS_FUNCTIONS, BiasAwareLoss, resolve_anchor  # noqa: F
 from .histogram import EMD, ChiSquare, MomentsMSE, NIMALoss  # noqa: F401
 from .rank import SurrogateSpearman, rank_groups  # noqa: F401
 from .regression import MSE, FRLoss, Pearson  # noqa: F401
+
+
+from .finite import require_finite_targets  # noqa: E402
+
+for _name in LOSSES:  # NaN or infinite targets are an error, not a silent NaN loss
+    require_finite_targets(LOSSES.get(_name))
 
 
 def get(name: str, **kwargs) -> keras.losses.Loss:

@@ -14,6 +14,11 @@ It turns images of any size into scores on the models' MOS scale:
    ``ModelInfo`` and averages over models and augmentations;
 4. average the patch scores of each pair (or image).
 
+Memory and time grow linearly with the image area: patches are cut from
+the decoded image a batch at a time (never all at once, never re-copied
+while they wait), and decoding runs ahead by fewer pairs when the images
+are large (about 64 megapixels in flight).
+
 A full-reference model sees (reference, distorted); a no-reference model
 sees the distorted image only, so an image alone can be scored with
 :meth:`Scorer.score_image`. For a single no-reference model,
@@ -38,11 +43,12 @@ from ..data.images import ImageReadError, read_image, to_rgb_uint8
 from ..data.pipeline import fit_to_size_numpy
 from ..model_io import ModelInfo, infer_info, load_model
 from ..scales import histogram_moments
-from .patches import PatchGrid, extract_patches, patch_grid
+from .patches import ImagePatches, PatchGrid, StackedPatches, patch_grid
 from .tta import Augmentation, augment_pairs, resolve_tta
 
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 MODES = ("patches", "center", "resize")
+DECODE_AHEAD_PIXELS = 64_000_000  # decoded but not yet scored: about 190 MB of RGB
 
 
 class NoModelsError(FileNotFoundError):
@@ -189,10 +195,11 @@ def _make_batch_fn(models: list[keras.Model], size: int, augmentations: Sequence
 
 @dataclasses.dataclass
 class _Prepared:
-    """One decoded pair cut into patches for every input size."""
+    """One decoded pair and, for every input size, where its patches lie (cut later, a batch at a time)."""
 
     index: int
-    patches: dict[int, tuple[np.ndarray, np.ndarray]]  # size -> (ref patches, dist patches)
+    patches: dict[int, tuple]  # size -> (ref ImagePatches, dist ImagePatches)
+    pixels: int  # decoded pixels held (reference and distorted)
 
 
 class Scorer:
@@ -228,6 +235,7 @@ class Scorer:
         for model, name in zip(self.models, self.model_names):
             if model.iqa_info.kind not in ("fr", "nr", "nima"):
                 raise ValueError(f"model {name} is a {model.iqa_info.kind!r} model; expected fr, nr or nima")
+            _check_outputs(model, name)
         directions = {m.iqa_info.higher_is_better for m in self.models}
         if len(directions) > 1:
             raise ValueError(
@@ -308,25 +316,28 @@ class Scorer:
         """Yields each pair's score in order, decoding ahead of the model work."""
         pairs = list(pairs)
         pending: collections.deque = collections.deque()
-        buffers = {g.size: _PatchBuffer() for g in self._groups}
+        buffers = {g.size: _PatchBuffer(g.size) for g in self._groups}
         totals = np.zeros((len(pairs), len(self._groups)))
         remaining = np.zeros((len(pairs), len(self._groups)), dtype=np.int64)
         counts = np.zeros_like(remaining)
         next_to_yield = 0
         lookahead = max(2 * self.batch_size, 2 * self.workers)
+        ahead = self.workers  # pairs decoded ahead; set from the image size once one is known
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="iqa-decode")
         try:
             submitted = 0
             for consumed in range(len(pairs)):
-                while submitted < len(pairs) and submitted - consumed < lookahead:
+                while submitted < len(pairs) and submitted - consumed < ahead:
                     pending.append(pool.submit(self._prepare, submitted, *pairs[submitted]))
                     submitted += 1
                 prepared: _Prepared = pending.popleft().result()
+                ahead = int(np.clip(DECODE_AHEAD_PIXELS // max(prepared.pixels, 1), 1, lookahead))
                 for g, group in enumerate(self._groups):
                     ref_patches, dist_patches = prepared.patches[group.size]
-                    remaining[prepared.index, g] = counts[prepared.index, g] = len(ref_patches)
+                    remaining[prepared.index, g] = counts[prepared.index, g] = dist_patches.count
                     buffers[group.size].add(prepared.index, ref_patches, dist_patches)
                     self._run_full_batches(g, buffers[group.size], totals, remaining, final=False)
+                del prepared
                 while next_to_yield < len(pairs) and next_to_yield <= consumed and not remaining[next_to_yield].any():
                     yield self._combine(totals[next_to_yield], counts[next_to_yield])
                     next_to_yield += 1
@@ -350,9 +361,10 @@ class Scorer:
         dist_image, dist_name = as_rgb_image(dist, "distorted")
         check_same_size(ref_image, dist_image, ref_name, dist_name)
         grid = patch_grid(*ref_image.shape[:2], group.size, self.stride)
-        ref_patches, dist_patches = extract_patches(ref_image, grid), extract_patches(dist_image, grid)
+        ref_patches, dist_patches = ImagePatches(ref_image, grid), ImagePatches(dist_image, grid)
         scores = np.concatenate([
-            group.batch_fn(ref_patches[i : i + self.batch_size], dist_patches[i : i + self.batch_size]).numpy()
+            group.batch_fn(ref_patches.take(i, min(i + self.batch_size, grid.count)),
+                           dist_patches.take(i, min(i + self.batch_size, grid.count))).numpy()
             for i in range(0, grid.count, self.batch_size)
         ])
         return PatchScores(grid=grid, scores=scores.astype(np.float64), reference=ref_image, distorted=dist_image)
@@ -389,10 +401,10 @@ class Scorer:
         """
         both = self.features_model()
         image, _ = as_rgb_image(image, "image")
-        batches = self.image_patches(image, int(both.inputs[0].shape[1])).astype(np.float32)
+        patches = self.patch_source(image, int(both.inputs[0].shape[1]))
         outs, feats = [], []
-        for start in range(0, len(batches), self.batch_size):
-            batch = batches[start:start + self.batch_size]
+        for start in range(0, patches.count, self.batch_size):
+            batch = patches.take(start, min(start + self.batch_size, patches.count)).astype(np.float32)
             count = len(batch)
             if count < self.batch_size:  # one batch shape for every call: no re-tracing
                 batch = np.concatenate([batch, np.zeros((self.batch_size - count, *batch.shape[1:]), batch.dtype)])
@@ -428,21 +440,27 @@ class Scorer:
             check_same_size(ref_image, dist_image, ref_name, dist_name)
         patches = {}
         for group in self._groups:
-            dist_patches = self.image_patches(dist_image, group.size)
-            ref_patches = dist_patches if ref_image is dist_image else self.image_patches(ref_image, group.size)
+            dist_patches = self.patch_source(dist_image, group.size)
+            ref_patches = dist_patches if ref_image is dist_image else self.patch_source(ref_image, group.size)
             patches[group.size] = (ref_patches, dist_patches)
-        return _Prepared(index=index, patches=patches)
+        pixels = dist_image.shape[0] * dist_image.shape[1] * (1 if ref_image is dist_image else 2)
+        return _Prepared(index=index, patches=patches, pixels=pixels)
 
-    def image_patches(self, image: np.ndarray, size: int) -> np.ndarray:
-        """``(N, size, size, 3)`` uint8 inputs of one image under the scorer's ``mode``."""
+    def patch_source(self, image: np.ndarray, size: int):
+        """The inputs of one image under the scorer's ``mode``, cut on demand (``count``, ``take(start, stop)``)."""
         if self.mode == "resize":
             from PIL import Image
 
             resized = Image.fromarray(image).resize((size, size), Image.BILINEAR)
-            return np.asarray(resized, dtype=np.uint8)[None]
+            return StackedPatches(np.asarray(resized, dtype=np.uint8)[None])
         if self.mode == "center":
-            return fit_to_size_numpy(image, size)[None]
-        return extract_patches(image, patch_grid(*image.shape[:2], size, self.stride))
+            return StackedPatches(fit_to_size_numpy(image, size)[None])
+        return ImagePatches(image, patch_grid(*image.shape[:2], size, self.stride))
+
+    def image_patches(self, image: np.ndarray, size: int) -> np.ndarray:
+        """``(N, size, size, 3)`` uint8 inputs of one image under the scorer's ``mode``, all at once."""
+        source = self.patch_source(image, size)
+        return source.take(0, source.count)
 
     def _run_full_batches(self, g: int, buffer: "_PatchBuffer", totals, remaining, final: bool) -> None:
         group = self._groups[g]
@@ -465,29 +483,64 @@ def cosine_distance(a, b) -> float:
     return 1.0 if norm == 0 else float(1.0 - np.dot(a, b) / norm)
 
 
-class _PatchBuffer:
-    """Patches waiting for a full batch, with the index of the pair each belongs to."""
+def _check_outputs(model: keras.Model, name: str) -> None:
+    """One output: a score per sample (``(N,)`` or ``(N, 1)``) or, for a NIMA model, a 10-bin histogram."""
+    outputs = model.outputs or []
+    if len(outputs) != 1:
+        raise ValueError(f"model {name} has {len(outputs)} outputs; the Scorer needs a model with one output "
+                         "(a score per sample, or a 10-bin histogram for NIMA models)")
+    kind = model.iqa_info.kind
+    shape = tuple(outputs[0].shape)
+    if any(d is None for d in shape[1:]):
+        return  # a width known only at run time: nothing to check now
+    width = int(np.prod(shape[1:], dtype=np.int64))
+    expected = 10 if kind == "nima" else 1
+    if width != expected:
+        raise ValueError(f"model {name} ({kind}) outputs shape {shape}; expected "
+                         + ("a 10-bin histogram (N, 10)" if kind == "nima" else "one score per sample (N, 1)"))
 
-    def __init__(self):
-        self.owners: list[np.ndarray] = []
-        self.refs: list[np.ndarray] = []
-        self.dists: list[np.ndarray] = []
+
+class _PatchBuffer:
+    """Patches waiting for a full batch: which pair they belong to and where they lie, not copies.
+
+    ``take`` copies just the patches of one batch out of the waiting pairs'
+    images, so each patch is copied once and the time per batch does not
+    grow with the number of patches waiting.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self.waiting: collections.deque = collections.deque()  # [owner, ref patches, dist patches, next index]
         self._size = 0
 
     def __len__(self) -> int:
         return self._size
 
-    def add(self, owner: int, refs: np.ndarray, dists: np.ndarray) -> None:
-        self.owners.append(np.full(len(refs), owner, dtype=np.int64))
-        self.refs.append(refs)
-        self.dists.append(dists)
-        self._size += len(refs)
+    def add(self, owner: int, refs, dists) -> None:
+        if dists.count:
+            self.waiting.append([owner, refs, dists, 0])
+            self._size += dists.count
 
     def take(self, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        owners, refs, dists = (np.concatenate(x) for x in (self.owners, self.refs, self.dists))
-        self.owners, self.refs, self.dists = [owners[count:]], [refs[count:]], [dists[count:]]
-        self._size = len(owners) - min(count, len(owners))
-        return owners[:count], refs[:count], dists[:count]
+        count = min(count, self._size)
+        owners = np.empty(count, dtype=np.int64)
+        refs = np.empty((count, self.size, self.size, 3), dtype=np.uint8)
+        dists = np.empty_like(refs)
+        filled = 0
+        while filled < count:
+            entry = self.waiting[0]
+            owner, ref_patches, dist_patches, start = entry
+            stop = min(start + count - filled, dist_patches.count)
+            ref_patches.take(start, stop, out=refs[filled : filled + stop - start])
+            dist_patches.take(start, stop, out=dists[filled : filled + stop - start])
+            owners[filled : filled + stop - start] = owner
+            filled += stop - start
+            if stop == dist_patches.count:
+                self.waiting.popleft()  # the pair's images are released here
+            else:
+                entry[3] = stop
+        self._size -= count
+        return owners, refs, dists
 
 
 __all__ = ["MODES", "ImageReadError", "NoModelsError", "PatchScores", "Scorer", "cosine_distance", "load_models",

@@ -29,6 +29,37 @@ def _improved(value: float, best: float | None, mode: str) -> bool:
     return value > best if mode == "max" else value < best
 
 
+class NonFiniteLossError(ArithmeticError):
+    """The training loss became NaN or infinite; the run folder keeps its last finished epoch."""
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stops training at the first batch whose loss is NaN or infinite, by raising :class:`NonFiniteLossError`.
+
+    Raising (rather than asking Keras to stop at the epoch's end) means no
+    epoch-end callback runs on the diverged weights: ``best.keras``,
+    ``last.weights.h5``, ``state.json`` and ``history.csv`` keep the last
+    finished epoch, so the run resumes from there once the cause (a learning
+    rate too high, a bad target) is fixed.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            raise NonFiniteLossError(
+                f"training stopped: the loss became {float(loss)} in epoch {self.epoch + 1}, batch {batch + 1}; "
+                f"the run folder keeps its state after epoch {self.epoch}, from which the same command resumes "
+                "(a lower optimizer.learning_rate or an optimizer.clipnorm, in a new run folder, usually helps)"
+            )
+
+
 class BestModelCheckpoint(keras.callbacks.Callback):
     """Saves ``best.keras`` (with its ModelInfo) whenever ``monitor`` improves."""
 

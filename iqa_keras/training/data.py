@@ -1,7 +1,9 @@
 """A config's datasets -> record tables per role and score standardisation -> tf.data pipelines.
 
-Nothing here loads images: the records hold paths and scores, and the
-pipelines decode images as they stream.
+The records hold paths and scores, and the pipelines decode images as they
+stream. Before that, every image is decoded once by the pipeline's own
+decoder (verdicts cached, see ``data.image_check``), so a broken image or a
+pair of two sizes stops the run before the first epoch, named by file and line.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import pandas as pd
 
 from ..config import Config, ConfigError
 from ..data import dataset_spec, is_full_reference, make_dataset, read_dataset, split_records, validate_records
+from ..data.image_check import check_record_images
 from ..scales import fit_standardisation
 
 ROLES = ("train", "val", "test")
@@ -48,7 +51,11 @@ def prepare_data(config: Config) -> PreparedData:
             records = read_dataset(section.name, section.root, **kwargs)
         except (TypeError, ValueError) as error:  # e.g. an unknown or invalid reader option
             raise ConfigError(f"{where} ({section.name}): {error}") from None
-        validate_records(records)
+        try:
+            validate_records(records, check_files=False)
+            check_record_images(records, cache_dir=config.data.cache_dir, check_sizes=not config.image_only)
+        except ValueError as error:
+            raise ConfigError(f"{where} ({section.name}): {error}") from None
         records = records.assign(db=section.label, crop=section.crop)
         try:
             splits = split_records(records, section.split, section.fractions, config.data.seed)

@@ -5,6 +5,14 @@ A run folder holds: ``config.toml`` (the config as run), ``history.csv``,
 state (``last.weights.h5`` + ``state.json``), ``metrics.json`` and ``plots/``.
 Starting the same command again resumes from the last finished epoch.
 
+Everything that can be wrong with the input is found before the run folder
+is touched: the folder must be writable (and not a file), a folder holding
+another config's run is refused, every image is decoded once, the model is
+built. Only then are ``config.toml`` and the stale temporary files of a
+killed save dealt with, so a run stopped by a config or data error leaves
+no folder behind. A loss that turns NaN or infinite stops the run at once,
+with the folder still at its last finished epoch.
+
 What differs between a score model, a histogram (NIMA) model and a
 bias-aware run lives in the task object (:mod:`.tasks`); several
 ``[[data.datasets]]`` each keep their own score standardisation, and
@@ -19,12 +27,13 @@ from pathlib import Path
 import keras
 
 from ..architectures import build_model
-from ..config import Config, ConfigError
+from ..config import Config, ConfigError, config_from_run_text
 from ..metrics import EpochMetrics
 from ..model_io import load_model
 from ..registry import LOSSES
-from ..utils.atomic import atomic_write_text
-from .callbacks import BestModelCheckpoint, EarlyStopping, EpochPlots, HistoryCSV, RunState
+from ..utils.atomic import atomic_write_text, remove_stale_temporaries
+from ..utils.paths import check_output_dir
+from .callbacks import BestModelCheckpoint, EarlyStopping, EpochPlots, HistoryCSV, RunState, StopOnNonFiniteLoss
 from .data import make_pipelines, prepare_data
 from .optimizers import make_optimizer, schedule_callbacks
 from .strategy import make_strategy
@@ -61,23 +70,44 @@ def build_compiled_model(config: Config, strategy=None) -> keras.Model:
     return model
 
 
-def _check_run_folder(run_dir: Path, config: Config) -> None:
-    """A run folder belongs to one config: resuming with another is an error."""
+def _same_config(stored_text: str, config: Config, stored_path: Path) -> bool:
+    """True when a run folder's ``config.toml`` describes the same run (``--set`` order and comments aside)."""
+    if stored_text == config.text:
+        return True
+    try:
+        return config_from_run_text(stored_text, str(stored_path)).to_dict() == config.to_dict()
+    except ConfigError:
+        return False
+
+
+def _check_run_folder(run_dir: Path, config: Config) -> bool:
+    """A run folder belongs to one config: resuming with another is an error. True when there is a run to resume."""
+    check_output_dir(run_dir)
     stored = run_dir / "config.toml"
     if stored.is_file() and (run_dir / RunState.STATE).is_file():
-        if stored.read_text(encoding="utf-8") != config.text:
+        if not _same_config(stored.read_text(encoding="utf-8"), config, stored):
             raise ConfigError(
                 f"run folder {run_dir} holds a run of a different config ({stored}); "
                 "use another --out, or delete the folder to start over"
             )
-    atomic_write_text(stored, config.text)
+        return True
+    return False
+
+
+def _open_run_folder(run_dir: Path, config: Config, resuming: bool) -> None:
+    """Creates the folder, clears what a killed save left, and records the config of a new run."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for folder in (run_dir, run_dir / "plots"):
+        for stale in remove_stale_temporaries(folder):
+            print(f"Removed {stale}, left by an interrupted save")
+    if not resuming:
+        atomic_write_text(run_dir / "config.toml", config.text)
 
 
 def train(config: Config, run_dir: str | Path | None = None) -> Path:
     """Runs (or resumes) the training the config describes; returns the run folder."""
     run_dir = Path(run_dir or config.run_dir())
-    run_dir.mkdir(parents=True, exist_ok=True)
-    _check_run_folder(run_dir, config)
+    resuming = _check_run_folder(run_dir, config)
     keras.utils.set_random_seed(config.train.seed)
 
     task = task_for(config)
@@ -94,7 +124,9 @@ def train(config: Config, run_dir: str | Path | None = None) -> Path:
     train_pipeline, task_callbacks = task.fit_inputs(model, data, pipelines)
     stateful = {"checkpoint": checkpoint, "early_stopping": stopper, **task_callbacks}
     initial_epoch = RunState.restore(run_dir, model, stateful)
+    _open_run_folder(run_dir, config, resuming)
     callbacks = [
+        StopOnNonFiniteLoss(),
         *schedule_callbacks(config, model),
         *task_callbacks.values(),  # before the callbacks that log and save their state
         metrics_cb,

@@ -60,13 +60,15 @@ class ScoreTask:
         return {label: (lambda v, m=mean, s=std: v * s + m) for label, (mean, std) in data.score_norm.items()}
 
     def epoch_metrics_options(self, data: PreparedData) -> dict:
-        """``EpochMetrics`` options: per-dataset figures when there are several datasets.
+        """``EpochMetrics`` options: figures on the MOS scale, per dataset when there are several.
 
+        One dataset: outputs and targets are de-normalised to its MOS scale,
+        so the per-epoch ``val_rmse`` is in the same units as ``metrics.json``.
         The validation pipeline is unshuffled, so its samples come in the order
         of ``data.records["val"]``; each dataset's RMSE is on its own scale.
         """
         if len(self.config.data.datasets) < 2:
-            return {}
+            return {"denormalize": self._group_mappings(data)[self.config.labels[0]]}
         return {"groups": data.records["val"]["db"].astype(str).to_numpy(),
                 "group_denormalize": self._group_mappings(data)}
 

@@ -99,7 +99,7 @@ def test_ntire_folder_output_names_order_format_and_zip(model_path, tmp_path):
     assert readme[3].startswith("Other description : ")
 
 
-def test_run_failing_half_way_leaves_no_output(model_path, tmp_path, monkeypatch):
+def test_run_failing_half_way_leaves_no_output(model_path, tmp_path, monkeypatch, capsys):
     _write_pipal_folder(tmp_path)
     original = Scorer._run_full_batches
     calls = []
@@ -111,10 +111,10 @@ def test_run_failing_half_way_leaves_no_output(model_path, tmp_path, monkeypatch
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(Scorer, "_run_full_batches", fail_on_second_batch)
-    with pytest.raises(RuntimeError, match="injected"):
-        evaluation_ntire(["--ref-dir", str(tmp_path / "ref"), "--dist-dir", str(tmp_path / "dist"),
-                          "--models", str(model_path), "--tta", "none", "--batch-size", "2",
-                          "--output", str(tmp_path / "output.txt"), "--zip", str(tmp_path / "sub.zip")])
+    status = evaluation_ntire(["--ref-dir", str(tmp_path / "ref"), "--dist-dir", str(tmp_path / "dist"),
+                               "--models", str(model_path), "--tta", "none", "--batch-size", "2",
+                               "--output", str(tmp_path / "output.txt"), "--zip", str(tmp_path / "sub.zip")])
+    assert status == 1 and "injected failure" in capsys.readouterr().err.splitlines()[-1]  # one line, no traceback
     assert sorted(os.listdir(tmp_path)) == ["dist", "ref"]  # no output.txt, no zip, no temporary file
 
 

@@ -266,7 +266,7 @@ def test_ava(tmp_path):
     stds = [np.sqrt(np.average((scores - m) ** 2, weights=v)) for v, m in zip(votes, means)]
     assert df["mos"].tolist() == pytest.approx(means) and df["mos_std"].tolist() == pytest.approx(stds)
     assert df.loc[0, [f"vote_{k}" for k in range(1, 11)]].tolist() == votes[0]
-    with pytest.raises(ValueError, match=r"row 2 .*953621\.jpg.*not found"):
+    with pytest.raises(ValueError, match=r"AVA\.txt:3: dist image .*953621\.jpg: file not found"):
         validate_records(df)
     assert len(read_dataset("ava", root, skip_missing=True)) == 2
     spec = dataset_spec("ava")

@@ -32,18 +32,18 @@ def test_nan_score_missing_file_corrupt_image_and_duplicates_are_named(tmp_path,
     df.loc[2, "dist"] = str(tmp_path / "gone.png")
     (tmp_path / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
     df.loc[3, "dist"] = str(tmp_path / "broken.png")
-    df = pd.concat([df, df.iloc[[0]]], ignore_index=True)  # row 5 duplicates row 0
+    df = pd.concat([df, df.iloc[[0]]], ignore_index=True)  # the 6th record duplicates the 1st
     with pytest.raises(ValueError) as error:
         validate_records(df)
-    message = str(error.value)
-    assert "row 1" in message and "d1.png" in message and "nan" in message
-    assert "row 2" in message and "gone.png" in message and "not found" in message
-    assert "row 3" in message and "broken.png" in message
-    assert "row 5" in message and "duplicate of row 0" in message
+    message = str(error.value)  # records are counted from 1, as a reader counts them
+    assert "record 2 " in message and "d1.png" in message and "nan" in message
+    assert "record 3:" in message and "gone.png" in message and "not found" in message
+    assert "record 4:" in message and "broken.png" in message
+    assert "record 6 " in message and "duplicate of record 1" in message
     # without file checks only the table problems remain
     with pytest.raises(ValueError) as error:
         validate_records(df, check_files=False)
-    assert "gone.png" not in str(error.value) and "row 1" in str(error.value)
+    assert "gone.png" not in str(error.value) and "record 2 " in str(error.value)
 
 
 def test_truncated_image_found_by_full_decode(tmp_path, rng):
@@ -52,7 +52,7 @@ def test_truncated_image_found_by_full_decode(tmp_path, rng):
     data = (tmp_path / "big.jpg").read_bytes()
     (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 3])
     df.loc[1, "dist"] = str(tmp_path / "cut.jpg")
-    with pytest.raises(ValueError, match=r"row 1 .*cut\.jpg"):
+    with pytest.raises(ValueError, match=r"record 2: dist image .*cut\.jpg: cannot decode"):
         validate_records(df, check_files="decode")
 
 

@@ -128,7 +128,10 @@ def test_regression_variant_drops_references_and_keeps_the_mos(tmp_path, embedde
     config = _config(tmp_path, embedded_cache, architecture="nima_regression", loss="mse")
     setup = task_for(config)
     data = setup.prepare(prepare_data(config))
-    assert type(setup).__name__ == "ScoreTask" and setup.epoch_metrics_options(data) == {}
+    options = setup.epoch_metrics_options(data)
+    assert type(setup).__name__ == "ScoreTask" and set(options) == {"denormalize"}  # one dataset: MOS units
+    mean, std = data.score_norm[config.labels[0]]
+    assert options["denormalize"](np.array([0.0, 1.0])) == pytest.approx([mean, mean + std])
     assert data.target_columns is None and data.kind == "nr" and (data.records["val"]["ref"] == "").all()
     images, y = next(iter(make_pipelines(config, data)["val"]))
     assert tuple(images.shape[1:]) == (32, 32, 3) and tuple(y.shape[1:]) == (1,)

@@ -39,7 +39,7 @@ def read_ava(root, skip_missing: bool = False) -> pd.DataFrame:
         if skip_missing and not os.path.isfile(path):
             continue
         row = {"dist": path, "ref": "", "mos": mean, "mos_std": std, "content": f"ava:{parts[1]}",
-               "challenge": int(parse_float(parts[14], where))}
+               "challenge": int(parse_float(parts[14], where)), "origin": where}
         row.update({f"vote_{k + 1}": votes[k] for k in range(10)})
         rows.append(row)
     return make_records(rows, db="ava")

@@ -53,7 +53,7 @@ def find_file(root: Path, *candidates: str) -> Path:
 
 def label_lines(path: Path):
     """Non-empty stripped lines with their 1-based numbers."""
-    with open(path, encoding="utf-8", errors="replace") as handle:
+    with open(path, encoding="utf-8-sig", errors="replace") as handle:
         for number, line in enumerate(handle, start=1):
             line = line.strip()
             if line:

@@ -32,5 +32,6 @@ def read_kadid10k(root) -> pd.DataFrame:
             "mos_std": math.sqrt(var) if var >= 0 else float("nan"),
             "content": f"kadid:{Path(ref).stem.upper()}",
             "distortion": match.group(2) if match else "", "level": int(match.group(3)) if match else np.nan,
+            "origin": where,
         })
     return make_records(rows, db="kadid10k")

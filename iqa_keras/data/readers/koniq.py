@@ -30,7 +30,7 @@ def read_koniq10k(root, resolution: str = "1024x768") -> pd.DataFrame:
             raise ValueError(f"{where}: set must be training/validation/test, got {rec['set']!r}")
         row = {"dist": images.path(rec["image_name"]), "ref": "", "mos": parse_float(rec["mos"], where),
                "mos_std": parse_float(rec["sd"], where), "content": f"koniq:{Path(rec['image_name']).stem}",
-               "split": split}
+               "split": split, "origin": where}
         for k in range(1, 6):
             if f"c{k}" in rec:
                 row[f"vote_{k}"] = parse_float(rec[f"c{k}"], where)

@@ -32,7 +32,7 @@ def read_pipal(root) -> pd.DataFrame:
             pieces = Path(name).stem.split("_")
             rows.append({
                 "dist": images.path(name), "ref": images.path(f"{stem}.bmp"), "mos": parse_float(parts[1], where),
-                "content": f"pipal:{stem}", "distortion": pieces[1] if len(pieces) > 1 else "",
+                "content": f"pipal:{stem}", "distortion": pieces[1] if len(pieces) > 1 else "", "origin": where,
             })
     if not rows:
         raise ValueError(f"pipal: no label lines in {label_dir}/*.txt")

@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 
 from ..records import make_records
-from .files import require_dir
+from .files import read_csv_checked, require_dir
+
+_TEXT_COLUMNS = {"ref", "dist", "db", "content", "distortion", "split", "mos"}
 
 
 def read_csv_records(root, db: str | None = None) -> pd.DataFrame:
@@ -17,7 +19,9 @@ def read_csv_records(root, db: str | None = None) -> pd.DataFrame:
     Columns ``dist`` and ``mos`` are required; ``ref`` (empty for no-reference),
     ``db``, ``mos_std``, ``content``, ``distortion``, ``level``, ``split`` are
     optional. Relative paths are relative to the CSV's folder. ``content``
-    defaults to the reference's (else the image's) file stem.
+    defaults to the reference's (else the image's) file stem. Each row keeps
+    its ``origin`` (``file.csv:line``) so that errors name the line to fix;
+    a UTF-8 byte-order mark (as spreadsheets write) is ignored.
     """
     path = Path(require_dir(root, "csv"))
     if path.is_dir():
@@ -25,11 +29,19 @@ def read_csv_records(root, db: str | None = None) -> pd.DataFrame:
         if len(found) != 1:
             raise ValueError(f"csv: {path} holds {len(found)} .csv files; name the file itself as root")
         path = found[0]
-    table = pd.read_csv(path, skipinitialspace=True, dtype={"ref": str, "dist": str, "db": str, "content": str})
-    table.columns = [str(c).strip().lower() for c in table.columns]
-    missing = [c for c in ("dist", "mos") if c not in table.columns]
-    if missing:
-        raise ValueError(f"{path}:1: header lacks column(s) {missing}; expected ref,dist,mos[,db]")
+    try:
+        lines = read_csv_checked(path, ("dist", "mos"))
+    except ValueError as error:
+        raise ValueError(f"{error}; expected ref,dist,mos[,db]") from None
+    table = pd.DataFrame([record for _, record in lines])
+    if table.empty:
+        raise ValueError(f"{path}: no rows below the header")
+    table = table.replace("", np.nan)
+    for column in set(table.columns) - _TEXT_COLUMNS:  # numbers where a column holds only numbers (vote_1, ...)
+        numbers = pd.to_numeric(table[column], errors="coerce")
+        if numbers.notna().sum() == table[column].notna().sum():
+            table[column] = numbers
+    table["origin"] = [f"{path}:{line}" for line, _ in lines]
     base = path.parent
 
     def absolute(value) -> str:
@@ -41,10 +53,11 @@ def read_csv_records(root, db: str | None = None) -> pd.DataFrame:
     table["ref"] = [absolute(v) for v in table["ref"]] if "ref" in table.columns else ""
     if "content" not in table.columns:
         table["content"] = [Path(r or d).stem for r, d in zip(table["ref"], table["dist"])]
+    table["content"] = table["content"].fillna("")
     table["mos"] = pd.to_numeric(table["mos"], errors="coerce")
     bad = np.flatnonzero(~np.isfinite(table["mos"].to_numpy(dtype=np.float64)))
     if len(bad):
-        raise ValueError(f"{path}:{bad[0] + 2}: mos is not a number")
+        raise ValueError(f"{table['origin'].iloc[bad[0]]}: mos is not a number")
     default_db = db or path.stem
     if "db" in table.columns:
         table["db"] = table["db"].fillna(default_db)

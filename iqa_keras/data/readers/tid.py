@@ -27,7 +27,7 @@ def _read_tid(root, name: str) -> pd.DataFrame:
         content = match.group(1).lower()
         rows.append({
             "dist": dists.path(file), "ref": refs.path(f"{content}.bmp"), "mos": mos,
-            "content": f"tid:{content}", "distortion": match.group(2), "level": int(match.group(3)),
+            "content": f"tid:{content}", "distortion": match.group(2), "level": int(match.group(3)), "origin": where,
         })
     std_file = root / "mos_std.txt"
     if std_file.is_file():
