@@ -265,3 +265,21 @@ def test_reference_nima_configs_build_their_data(tmp_path, rng):
     assert images.shape[1:] == (224, 224, 3) and histograms.shape[1:] == (10,)
     # 20 x 30 images resized to 256 x 256 first: no zero padding (without resize 99% of a crop would be).
     assert (np.asarray(images) == 0).mean() < 0.05
+
+
+def test_phases_give_the_frozen_epoch_its_own_rate(tmp_path, embedded_cache):
+    """optimizer.phases: the frozen first epoch at 1e-3, then 1e-4 (the backbone at 3x the head's rate)."""
+    from iqa_keras.training import train
+
+    from iqa_keras.config import load_config
+
+    sections = _sections(embedded_cache)
+    sections["optimizer"]["phases"] = [{"epochs": 1, "learning_rate": 1e-3}, {"epochs": 1, "learning_rate": 1e-4}]
+    config = load_config(write_config(tmp_path / "phases.toml", sections))
+    run_dir = train(config, tmp_path / "run")
+    with open(run_dir / "history.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [float(r["lr"]) for r in rows] == pytest.approx([1e-3, 1e-4])
+    assert [float(r["backbone_lr"]) for r in rows] == pytest.approx([0.0, 3e-4])
+    report = json.loads((run_dir / "metrics.json").read_text())["val"]["nima"]
+    assert report["std_of_score_differences"] >= 0.0
