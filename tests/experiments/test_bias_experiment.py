@@ -281,7 +281,7 @@ def test_mixed_table_biases_follow_first_appearance(shared_dir):
     table = pd.read_csv(shared_dir / "data" / "bias_loss_iqb_train_mixed.csv")
     biases = reference_biases(table["db"])
     assert list(biases) == ["train_mixed_1", "train_mixed_4", "train_mixed_2", "train_mixed_3"]
-    assert biases["train_mixed_4"] == (0.5, 0.5, 0.0, 0.0)  # the seed's second bias
+    assert biases["train_mixed_4"] == (0.5, 0.5, 0.0, 0.0)  # the paper's second bias
     assert biases["train_mixed_3"] == pytest.approx((-2.3, 5.03133896, -1.6883704, 0.19968759))
     plain = reference_biases(pd.read_csv(shared_dir / "data" / "bias_loss_iqb_train.csv")["db"])
     assert plain == {f"train_{k}": true_bias(f"train_{k}") for k in range(1, 5)}
