@@ -13,7 +13,7 @@ on-the-fly policy the same number of steps.
 
     python benchmarks/reference_deviations.py [--seeds 0 1] [--epochs 16] [--out runs/reference_deviations]
 
-About 1-3 minutes per run on 2 CPU cores (14 runs with the defaults). A
+About 1-3 minutes per run on 2 CPU cores (16 runs with the defaults). A
 run folder that is already complete is re-evaluated, not retrained.
 """
 from __future__ import annotations
