@@ -54,6 +54,8 @@ class DatasetSection:
     ``score_norm``: "auto" (mean/std of its training split), "none", or
     ``[mean, std]`` as in the NTIRE 2021 reference's configs.
     ``crop``: "center", "random" (training only; validation is centred), "pad".
+    ``resize``: side every image is resized to before the crop (the NIMA paper's
+    256 before a 224 crop), or None to crop the image as it is.
     ``options``: keyword arguments of the dataset's reader (e.g. ``size`` of
     the embedded set, ``aggregate`` of PieAPP).
     """
@@ -65,6 +67,7 @@ class DatasetSection:
     fractions: dict = dataclasses.field(default_factory=lambda: {"train": 0.8, "val": 0.2})
     score_norm: Union[str, list] = "auto"
     crop: str = "center"
+    resize: Optional[int] = None
     options: dict = dataclasses.field(default_factory=dict)
 
     @property
@@ -86,6 +89,9 @@ class AugmentSection:
     """``[augment]``: paired augmentation of the training pairs.
 
     ``lightness``: [low, high] range of the CIE-Lab L scale factor, or [] for none.
+    ``lightness_policy``: "on_the_fly" (a new factor for every pair at every
+    epoch) or "offline_copy" (the NTIRE 2021 reference's: one extra copy of each
+    training pair with a factor drawn once, so an epoch is twice the pairs).
     """
 
     enabled: bool = True
@@ -93,16 +99,25 @@ class AugmentSection:
     flip_lr: bool = True
     flip_ud: bool = True
     lightness: list = dataclasses.field(default_factory=lambda: [0.3, 1.5])
+    lightness_policy: str = "on_the_fly"
 
 
 @dataclasses.dataclass
 class OptimizerSection:
-    """``[optimizer]``: Adam with step decay (lr x decay_factor every decay_every epochs)."""
+    """``[optimizer]``: Adam with step decay (lr x decay_factor every decay_every epochs).
+
+    ``decay_offset`` = 1 counts epochs from 1 for the decay (the NTIRE 2021
+    reference's ``floor((1 + epoch) / decay_every)``). ``phases``: a list of
+    ``{epochs, learning_rate}`` tables that replaces the step decay with
+    piecewise-constant rates (the last rate continues).
+    """
 
     name: str = "adam"
     learning_rate: float = 1e-4
     decay_factor: float = 0.1
     decay_every: int = 10
+    decay_offset: int = 0
+    phases: list = dataclasses.field(default_factory=list)
     clipnorm: Optional[float] = None
     # NIMA (a model with a "backbone" layer): the backbone's rate; learning_rate is then the head's.
     backbone_learning_rate: Optional[float] = None
@@ -240,6 +255,7 @@ CHOICES = {
     "optimizer.name": ("adam",),
     "dataset.split": ("auto", "official", "content", "train", "val", "test"),
     "dataset.crop": ("center", "random", "pad"),
+    "augment.lightness_policy": ("on_the_fly", "offline_copy"),
     "nima.targets": ("auto", "votes", "max_entropy", "max_entropy_mean", "gaussian"),
 }
 
@@ -343,6 +359,7 @@ def _check_choices(config: Config) -> None:
             raise ConfigError(f"{src}: {where}: expected an integer >= {least}, got {value!r}")
     if config.train.freeze_backbone_epochs < 0:
         raise ConfigError(f"{src}: train.freeze_backbone_epochs: expected >= 0, got {config.train.freeze_backbone_epochs}")
+    _check_schedule_and_sizes(config)
     if config.augment.lightness and (len(config.augment.lightness) != 2 or not 0 < config.augment.lightness[0] <= config.augment.lightness[1]):
         raise ConfigError(f"{src}: augment.lightness: expected [low, high] with 0 < low <= high, or [], got {config.augment.lightness!r}")
 
@@ -365,6 +382,24 @@ def _check_monitor(config: Config) -> None:
     if config.train.monitor not in names and not is_bias:
         raise ConfigError(f"{config.source}: train.monitor: {config.train.monitor!r} is not a figure this run logs; "
                           f"expected one of: {', '.join(names)}")
+
+def _check_schedule_and_sizes(config: Config) -> None:
+    """``optimizer.decay_offset``, ``optimizer.phases`` and each dataset's ``resize``."""
+    src = config.source
+    if config.optimizer.decay_offset < 0:
+        raise ConfigError(f"{src}: optimizer.decay_offset: expected 0 or more, got {config.optimizer.decay_offset}")
+    for index, phase in enumerate(config.optimizer.phases):
+        where = f"{src}: optimizer.phases[{index}]"
+        if not isinstance(phase, dict) or set(phase) != {"epochs", "learning_rate"}:
+            raise ConfigError(f"{where}: expected {{ epochs = n, learning_rate = r }}, got {phase!r}")
+        if not _matches(phase["epochs"], int) or phase["epochs"] <= 0:
+            raise ConfigError(f"{where}.epochs: expected a positive integer, got {phase['epochs']!r}")
+        if not _matches(phase["learning_rate"], float) or phase["learning_rate"] <= 0:
+            raise ConfigError(f"{where}.learning_rate: expected a positive number, got {phase['learning_rate']!r}")
+    for index, dataset in enumerate(config.data.datasets):
+        if dataset.resize is not None and dataset.resize < config.model.input_size:
+            raise ConfigError(f"{src}: data.datasets[{index}].resize: expected at least model.input_size "
+                              f"({config.model.input_size}), got {dataset.resize}")
 
 
 def _check_signatures(config: Config) -> None:

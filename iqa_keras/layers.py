@@ -26,6 +26,19 @@ class Normalize(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+def legacy_hard_sigmoid(x):
+    """``clip(0.2 x + 0.5, 0, 1)``: the ``hard_sigmoid`` of Keras 2 / TensorFlow 2.4.
+
+    The NTIRE 2021 reference's ConvLSTM2D gated with it (its default
+    ``recurrent_activation`` then). Keras 3 renamed the slope: its
+    ``hard_sigmoid`` is ``clip(x / 6 + 0.5, 0, 1)``, a different function, so
+    reproducing the reference needs this one. Registered, so a model using it
+    loads with ``import iqa_keras``.
+    """
+    return ops.clip(0.2 * x + 0.5, 0.0, 1.0)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class AbsDifference(layers.Layer):
     """``|a - b|`` of two feature maps: the FR networks' difference maps."""
 

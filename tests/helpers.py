@@ -145,8 +145,12 @@ def write_pipal(root: Path, refs=(1, 2, 3, 4)) -> Path:
     return root
 
 
-def write_pieapp(root: Path) -> Path:
-    """PieAPP: reference lists, images per split, pairwise labels (train/val), per-image scores (test)."""
+def write_pieapp(root: Path, comparisons: int = 1) -> Path:
+    """PieAPP: reference lists, images per split, pairwise labels (train/val), per-image scores (test).
+
+    ``comparisons``: how many labelled comparisons name each distorted image as image A (the
+    real set has many, so one-row-per-comparison tables repeat (reference, distorted) pairs).
+    """
     for split, refs in (("train", (1, 2)), ("val", (3,)), ("test", (4,))):
         root.mkdir(parents=True, exist_ok=True)
         (root / f"{split}_reference_list.txt").write_text("".join(f"ref_{r:04d}.png\n" for r in refs))
@@ -163,11 +167,12 @@ def write_pieapp(root: Path) -> Path:
                               " score for distorted image": [0.5, 1.5, 2.5]}) \
                     .to_csv(labels / f"{stem}_per_image_score.csv", index=False)
             else:
+                preferences = [0.8, 0.4, 0.2] + [0.7, 0.5, 0.1] * (comparisons - 1)
                 pd.DataFrame({"ref. image": f"{stem}.png",
-                              " distorted image A": [names[0], names[1], names[2]],
-                              " distorted image B": [names[1], names[2], names[0]],
-                              " raw preference for A": [0.8, 0.4, 0.2],
-                              " processed preference for A": [0.8, 0.4, 0.2]}) \
+                              " distorted image A": [names[0], names[1], names[2]] * comparisons,
+                              " distorted image B": [names[1], names[2], names[0]] * comparisons,
+                              " raw preference for A": preferences,
+                              " processed preference for A": preferences}) \
                     .to_csv(labels / f"{stem}_pairwise_labels.csv", index=False)
     return root
 

@@ -58,16 +58,17 @@ def test_overrides_are_typed_and_checked(tmp_path):
     assert raw == {"model": {"l2": [0, 0.01]}}
 
 
-@pytest.mark.parametrize("path", sorted(CONFIGS.glob("*.toml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(CONFIGS.glob("**/*.toml")), ids=lambda p: str(p.relative_to(CONFIGS)))
 def test_every_shipped_config_parses(path):
     config = load_config(path)
     assert config.train.epochs > 0
 
 
-SEED_CONFIGS = sorted(CONFIGS.glob("fr_*.toml"))  # the NTIRE seed configurations
+# the NTIRE 2021 configurations: today's, and the reference profile (configs/reference/)
+SEED_CONFIGS = sorted(CONFIGS.glob("fr_*.toml")) + sorted((CONFIGS / "reference").glob("fr_*.toml"))
 
 
-@pytest.mark.parametrize("path", SEED_CONFIGS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SEED_CONFIGS, ids=lambda p: str(p.relative_to(CONFIGS)))
 def test_seed_config_builds_model_and_pipeline_on_fixtures(path, tmp_path):
     """Each seed config, with its dataset roots pointed at fixtures, builds model and data."""
     import tomllib

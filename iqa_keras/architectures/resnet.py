@@ -17,10 +17,13 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from ..layers import Normalize
+from ..layers import BackbonePreprocess, Normalize
 from ..registry import ARCHITECTURES
 
 STAGE_BLOCKS = (2, 2, 2, 2)
+# Input normalisations: to [-1, 1] (the package's default), or torchvision's ImageNet
+# statistics ((x / 255 - mean) / std per channel), which the bias-aware loss paper's code used.
+INPUT_NORMALIZATIONS = ("symmetric", "imagenet")
 
 
 def _conv_bn(x, filters: int, kernel: int, strides: int, name: str, l2: float, relu: bool = True):
@@ -45,13 +48,15 @@ def _basic_block(x, filters: int, strides: int, name: str, l2: float):
 
 
 @ARCHITECTURES.register("resnet18")
-def build_resnet18(input_size=224, width=64, l2=0.0, drop_out=0.0) -> keras.Model:
+def build_resnet18(input_size=224, width=64, l2=0.0, drop_out=0.0, input_normalization="symmetric") -> keras.Model:
     """ResNet-18 regression network (no-reference, one image in, one score out).
 
     ``input_size``: side of the square crops (at least 32, any size: the
     pooling is global). ``width``: channels of the first stage (64 = standard).
     ``l2``: L2 weight decay on the convolution kernels. ``drop_out``: dropout
-    before the output layer.
+    before the output layer. ``input_normalization``: "symmetric" ((x - 127.5) /
+    127.5) or "imagenet" (per-channel ImageNet mean and std after scaling to
+    [0, 1]); it lives in the model, so callers always feed raw RGB.
     """
     input_size, width = int(input_size), int(width)
     if input_size < 32:
@@ -60,8 +65,14 @@ def build_resnet18(input_size=224, width=64, l2=0.0, drop_out=0.0) -> keras.Mode
         raise ValueError(f"resnet18: width must be a positive channel count, got {width}")
     if not 0.0 <= float(drop_out) < 1.0:
         raise ValueError(f"resnet18: drop_out must be in [0, 1), got {drop_out}")
+    if input_normalization not in INPUT_NORMALIZATIONS:
+        raise ValueError(f"resnet18: input_normalization must be one of {INPUT_NORMALIZATIONS}, "
+                         f"got {input_normalization!r}")
     image = keras.Input((input_size, input_size, 3), name="image")
-    x = Normalize(name="normalize")(image)
+    if input_normalization == "imagenet":
+        x = BackbonePreprocess("torch", name="normalize")(image)
+    else:
+        x = Normalize(name="normalize")(image)
     x = _conv_bn(x, width, 7, 2, "stem", l2)
     x = layers.MaxPooling2D(3, strides=2, padding="same", name="stem_pool")(x)
     for stage, blocks in enumerate(STAGE_BLOCKS):

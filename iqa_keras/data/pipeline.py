@@ -20,6 +20,15 @@ Crop/pad policy (``crop``):
 ``crop=None`` takes the policy per row from a ``crop`` column (default
 ``"center"``), so datasets with different policies can be mixed.
 
+Two optional per-row columns change what a row's images are before that:
+
+* ``resize`` (int, 0 = none): both images are first resized to ``resize`` x
+  ``resize`` (bilinear, antialiased), as the NIMA paper resized AVA images to
+  256 x 256 before taking 224 x 224 crops;
+* ``lightness_factor`` (float, 0 = none): the CIE Lab lightness of both
+  images is multiplied by this fixed factor (the offline lightness copies of
+  ``lightness_copies``), in training and in prediction alike.
+
 Outputs: ``((ref, dist), y)`` for full-reference tables, ``(dist, y)`` when
 no row has a reference; images float32 in 0..255, shape ``(B, S, S, 3)``;
 ``y`` float32 ``(B, 1)``, standardised by ``score_norm``.
@@ -239,6 +248,43 @@ def _finish(ds, batch_size, drop_remainder, prefetch):
     return ds.prefetch(prefetch)
 
 
+# ---------------------------------------------------------------- per-row changes
+def _row_values(df: pd.DataFrame, column: str, dtype) -> np.ndarray:
+    """A per-row option column (missing or NaN: 0, "none")."""
+    if column not in df.columns:
+        return np.zeros(len(df), dtype)
+    values = pd.to_numeric(df[column], errors="coerce").fillna(0).to_numpy()
+    if np.any(values < 0):
+        raise ValueError(f"make_dataset: column {column!r} must be >= 0 (0 = none)")
+    return values.astype(dtype)
+
+
+def _resize(image: tf.Tensor, side) -> tf.Tensor:
+    """``image`` resized to ``side`` x ``side`` (bilinear, antialiased, rounded to uint8); side 0: unchanged."""
+
+    def resized():
+        out = tf.image.resize(image, tf.stack([side, side]), method="bilinear", antialias=True)
+        return tf.cast(tf.clip_by_value(tf.round(out), 0.0, 255.0), tf.uint8)
+
+    out = tf.cond(side > 0, resized, lambda: image)
+    out.set_shape([None, None, 3])
+    return out
+
+
+def _fixed_lightness(ref, dist, factor):
+    """Both images' CIE Lab lightness times ``factor`` (0: unchanged)."""
+    from .augment import scale_lightness
+
+    def scaled():
+        return (dist if ref is None else scale_lightness(ref, factor)), scale_lightness(dist, factor)
+
+    def unchanged():
+        return (dist if ref is None else ref), dist
+
+    new_ref, new_dist = tf.cond(factor > 0, scaled, unchanged)
+    return (None if ref is None else new_ref), new_dist
+
+
 # ---------------------------------------------------------------- record tables
 def make_dataset(
     df: pd.DataFrame,
@@ -280,7 +326,10 @@ def make_dataset(
         "ref": df["ref"].fillna("").astype(str).to_numpy() if full_reference else np.full(len(df), "", object),
         "y": y,
         "crop": codes,
+        "resize": _row_values(df, "resize", np.int32),
+        "lightness": _row_values(df, "lightness_factor", np.float32),
     }
+    any_resize, any_lightness = bool(columns["resize"].any()), bool(columns["lightness"].any())
     ds = tf.data.Dataset.from_tensor_slices(columns)
     if shuffle:
         ds = ds.shuffle(len(df), seed=seed, reshuffle_each_iteration=True)
@@ -299,11 +348,17 @@ def make_dataset(
             )
             with tf.control_dependencies([same_size]):
                 ref, dist = tf.identity(ref), tf.identity(dist)
+            if any_resize:
+                ref, dist = (_resize(image, element["resize"]) for image in (ref, dist))
             ref, dist = fit_to_size([ref, dist], size, element["crop"] == 1, element_seed)
         else:
+            if any_resize:
+                dist = _resize(dist, element["resize"])
             (dist,) = fit_to_size([dist], size, element["crop"] == 1, element_seed)
             ref = None
         ref, dist = _apply_augment(ref, dist, element_seed + tf.constant([0, 1]), options)
+        if any_lightness:
+            ref, dist = _fixed_lightness(ref, dist, element["lightness"])
         if full_reference:
             return (ref, dist), element["y"]
         return dist, element["y"]

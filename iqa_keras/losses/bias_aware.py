@@ -44,6 +44,10 @@ class BiasAwareLoss(keras.losses.Loss):
     third-order f must be increasing (default: the data's range).
     ``max_slope``: an upper bound on f' (None: unbounded, as the reference);
     it stops a dataset's scale and f_d from running away together.
+    ``constraint_grid``: [low, high, step]: a third-order f must have f' >= 0
+    exactly at ``arange(low, high, step)`` (the reference implementation's
+    [1, 5, 0.001]) instead of at 101 points of ``mos_range`` widened to the
+    predictions (None, the default).
     ``max_datasets``: rows of the coefficient variable. ``biases``: initial
     coefficients (rows of [b0, b1, b2, b3]), identity by default.
     The options other than ``mse_weight`` are read by :class:`BiasUpdater`.
@@ -58,6 +62,7 @@ class BiasAwareLoss(keras.losses.Loss):
         datasets: Sequence[str] | None = None,
         mos_range: Sequence[float] | None = None,
         max_slope: float | None = None,
+        constraint_grid: Sequence[float] | None = None,
         max_datasets: int = 16,
         biases=None,
         name: str = "bias_aware",
@@ -79,6 +84,12 @@ class BiasAwareLoss(keras.losses.Loss):
         if max_slope is not None and not float(max_slope) > 0:
             raise ValueError(f"max_slope: expected a positive slope or None, got {max_slope!r}")
         self.max_slope = None if max_slope is None else float(max_slope)
+        self.constraint_grid = None if constraint_grid is None else [float(v) for v in constraint_grid]
+        if self.constraint_grid is not None and not (
+                len(self.constraint_grid) == 3 and self.constraint_grid[0] < self.constraint_grid[1]
+                and self.constraint_grid[2] > 0):
+            raise ValueError(f"constraint_grid: expected [low, high, step] with low < high and step > 0, "
+                             f"got {constraint_grid!r}")
         initial = np.tile(_IDENTITY_BIAS, (self.max_datasets, 1))
         if biases is not None:
             given = np.asarray(biases, dtype=float).reshape(-1, 4)
@@ -119,6 +130,7 @@ class BiasAwareLoss(keras.losses.Loss):
             "datasets": self.datasets,
             "mos_range": self.mos_range,
             "max_slope": self.max_slope,
+            "constraint_grid": self.constraint_grid,
             "max_datasets": self.max_datasets,
             "biases": self.get_biases().tolist(),
         }

@@ -10,9 +10,11 @@ from keras import ops
 from ..layers import PACKAGE
 from ..registry import LOSSES
 
+from ..metrics.correlation import pearson_r
 from ..scales import histogram_moments
 
 EPSILON = 1e-12
+PEARSON_EPSILON = 1e-8  # r (and its gradient) finite for a batch of equal means, as in the FR Pearson loss
 
 
 def _as_distribution(histograms):
@@ -95,20 +97,25 @@ class NIMALoss(keras.losses.Loss):
     """NIMA's loss: EMD (``r`` = 1 or 2, 2 in the paper) plus ``moments_weight`` x moments MSE plus ``chi_square_weight`` x chi-square.
 
     ``mean_weight`` / ``std_weight`` weigh the two moments inside the moments term.
+    ``pearson_weight`` adds ``pearson_weight * (1 - r)``, r the Pearson
+    correlation of the true and predicted mean scores over the batch: the
+    regulariser of the Keras NIMA reproduction's AVA "patches" model (a batch
+    whose means are all equal gives r = 0, a finite loss).
     """
 
     def __init__(self, r: int = 2, moments_weight: float = 0.0, chi_square_weight: float = 0.0,
-                 mean_weight: float = 1.0, std_weight: float = 1.0,
+                 mean_weight: float = 1.0, std_weight: float = 1.0, pearson_weight: float = 0.0,
                  reduction="sum_over_batch_size", name="nima", dtype=None):
         super().__init__(reduction=reduction, name=name, dtype=dtype)
-        if float(moments_weight) < 0 or float(chi_square_weight) < 0:
+        if float(moments_weight) < 0 or float(chi_square_weight) < 0 or float(pearson_weight) < 0:
             raise ValueError(f"nima loss: weights must be >= 0, got moments_weight={moments_weight}, "
-                             f"chi_square_weight={chi_square_weight}")
+                             f"chi_square_weight={chi_square_weight}, pearson_weight={pearson_weight}")
         self.r = int(r)
         self.moments_weight = float(moments_weight)
         self.chi_square_weight = float(chi_square_weight)
         self.mean_weight = float(mean_weight)
         self.std_weight = float(std_weight)
+        self.pearson_weight = float(pearson_weight)
         self.emd = EMD(r=self.r)
         self.moments = MomentsMSE(mean_weight=self.mean_weight, std_weight=self.std_weight)
         self.chi_square = ChiSquare()
@@ -119,6 +126,10 @@ class NIMALoss(keras.losses.Loss):
             loss = loss + self.moments_weight * self.moments.call(y_true, y_pred)
         if self.chi_square_weight:
             loss = loss + self.chi_square_weight * self.chi_square.call(y_true, y_pred)
+        if self.pearson_weight:
+            mean_t, _ = histogram_moments(ops.cast(y_true, "float32"), EPSILON)
+            mean_p, _ = histogram_moments(ops.cast(y_pred, "float32"), EPSILON)
+            loss = loss + self.pearson_weight * (1.0 - pearson_r(mean_t, mean_p, PEARSON_EPSILON, xp=ops))
         return loss
 
     def get_config(self):
@@ -129,4 +140,5 @@ class NIMALoss(keras.losses.Loss):
             "chi_square_weight": self.chi_square_weight,
             "mean_weight": self.mean_weight,
             "std_weight": self.std_weight,
+            "pearson_weight": self.pearson_weight,
         }

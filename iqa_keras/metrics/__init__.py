@@ -27,4 +27,11 @@ from .correlation import (  # noqa: F401
     rmse_logistic,
     srcc,
 )
-from .histogram import binary_accuracy, confusion_matrix, emd, format_nima_report, nima_report  # noqa: F401
+from .histogram import (  # noqa: F401
+    binary_accuracy,
+    confusion_matrix,
+    emd,
+    format_nima_report,
+    nima_report,
+    std_of_score_differences,
+)

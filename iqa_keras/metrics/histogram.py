@@ -7,7 +7,10 @@
 * binary accuracy at a threshold (5 for AVA): the share of images whose
   predicted and true mean fall on the same side (``mean > threshold`` is "high");
 * the 10 x 10 confusion matrix of rounded means (rows: true, columns:
-  predicted; bin ``k`` holds the means in ``[k - 1/2, k + 1/2)``, clipped to 1..10).
+  predicted; bin ``k`` holds the means in ``[k - 1/2, k + 1/2)``, clipped to 1..10);
+* the Keras NIMA reproduction's "standard deviation of score differences":
+  the (population) standard deviation of ``|predicted mean - true mean|``
+  over the images (the spread of the absolute errors, not an RMSE).
 
 All figures are in bin units (scores 1..10). :func:`nima_report` returns a
 plain dict (JSON-ready, it goes into ``metrics.json``) and
@@ -68,6 +71,15 @@ def confusion_matrix(true_means, predicted_means, bins: int = BINS) -> np.ndarra
     return matrix
 
 
+def std_of_score_differences(true_means, predicted_means) -> float:
+    """Population standard deviation of ``|predicted mean - true mean|`` (the Keras NIMA reproduction's figure)."""
+    t = np.asarray(true_means, dtype=np.float64).reshape(-1)
+    p = np.asarray(predicted_means, dtype=np.float64).reshape(-1)
+    if t.shape != p.shape or t.size == 0:
+        raise ValueError(f"std_of_score_differences: need two equal, non-empty arrays, got {t.size} and {p.size}")
+    return float(np.std(np.abs(p - t)))
+
+
 def _safe(function, a, b) -> float | None:
     value = function(a, b)
     return None if not np.isfinite(value) else float(value)
@@ -94,6 +106,7 @@ def nima_report(true_histograms, predicted_histograms, threshold: float = 5.0) -
         "emd_r1": emd(t, p, 1),
         "emd_r2": emd(t, p, 2),
         "binary_accuracy": binary_accuracy(true_mean, pred_mean, threshold),
+        "std_of_score_differences": std_of_score_differences(true_mean, pred_mean),
         "threshold": float(threshold),
         "confusion_matrix": confusion_matrix(true_mean, pred_mean, t.shape[1]).tolist(),
     }
@@ -113,6 +126,7 @@ def format_nima_report(report: dict, title: str = "NIMA") -> str:
         f"  std dev:    LCC {_number(std['lcc'])}  SRCC {_number(std['srcc'])}  RMSE {_number(std['rmse'])}",
         f"  EMD r=1 {report['emd_r1']:.4f}  EMD r=2 {report['emd_r2']:.4f}  "
         f"binary accuracy (mean > {report['threshold']:g}) {report['binary_accuracy']:.4f}",
+        f"  std of score differences (of |predicted - true mean|) {report['std_of_score_differences']:.4f}",
         "  confusion matrix of rounded means (rows: true 1..10, columns: predicted 1..10):",
     ]
     matrix = np.asarray(report["confusion_matrix"])

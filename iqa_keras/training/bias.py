@@ -83,7 +83,8 @@ def fit_first_order(x, y, max_slope: float | None = None) -> np.ndarray:
     return np.array([y.mean() - slope * x.mean(), slope, 0.0, 0.0])
 
 
-def fit_third_order(x, y, domain: Sequence[float] | None = None, max_slope: float | None = None) -> np.ndarray:
+def fit_third_order(x, y, domain: Sequence[float] | None = None, max_slope: float | None = None,
+                    constraint_points=None) -> np.ndarray:
     """Least-squares cubic ``y ~ f(x)`` with ``0 <= f'(x) (<= max_slope)`` on ``domain``.
 
     ``domain`` = [low, high] is the MOS range on which f must be increasing,
@@ -95,16 +96,26 @@ def fit_third_order(x, y, domain: Sequence[float] | None = None, max_slope: floa
     (a quadratic objective under linear constraints). The fit runs in the
     variable ``u = (x - centre) / half_width`` for conditioning and is mapped
     back to coefficients in ``x``.
+
+    ``constraint_points``: the x values where ``f' >= 0`` is enforced instead
+    (the reference implementation's ``arange(1, 5, 0.001)``); ``domain`` and
+    the widening are then not used.
     """
     from scipy.optimize import minimize
 
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     _check_pairs(x, y, 4)
-    low, high = _domain(x, y, domain)
+    if constraint_points is not None:
+        points = np.asarray(constraint_points, dtype=float).reshape(-1)
+        if points.size < 2 or not np.all(np.isfinite(points)):
+            raise ValueError("bias fit: constraint_points must be at least 2 finite values")
+        low, high = float(points.min()), float(points.max())
+    else:
+        low, high = _domain(x, y, domain)
     centre, half = (low + high) / 2.0, max((high - low) / 2.0, 1e-12)
     u = (x - centre) / half
     design = np.vander(u, 4, increasing=True)  # columns 1, u, u^2, u^3
-    grid = np.linspace(-1.0, 1.0, MONOTONE_SAMPLES)
+    grid = np.linspace(-1.0, 1.0, MONOTONE_SAMPLES) if constraint_points is None else (points - centre) / half
     slope_rows = np.stack([np.zeros_like(grid), np.ones_like(grid), 2 * grid, 3 * grid**2], axis=1)
     # f'(x) = g'(u) / half: the upper bound on f' is max_slope * half on g'.
     upper = math.inf if max_slope is None else float(max_slope) * half
@@ -142,12 +153,13 @@ def fit_third_order(x, y, domain: Sequence[float] | None = None, max_slope: floa
     return out
 
 
-def fit_bias(x, y, bias_fun: str, domain: Sequence[float] | None = None, max_slope: float | None = None) -> np.ndarray:
+def fit_bias(x, y, bias_fun: str, domain: Sequence[float] | None = None, max_slope: float | None = None,
+             constraint_points=None) -> np.ndarray:
     """The bias polynomial of one dataset (``first_order`` or ``third_order``)."""
     if bias_fun == "first_order":
         return fit_first_order(x, y, max_slope)
     if bias_fun == "third_order":
-        return fit_third_order(x, y, domain, max_slope)
+        return fit_third_order(x, y, domain, max_slope, constraint_points)
     raise ValueError(f"bias_fun: expected one of {', '.join(BIAS_FUNCTIONS)}, got {bias_fun!r}")
 
 
@@ -161,6 +173,7 @@ def estimate_biases(
     previous=None,
     domain: Sequence[float] | None = None,
     max_slope: float | None = None,
+    constraint_points=None,
 ) -> np.ndarray:
     """Fits f_d per dataset from predictions over a whole training set.
 
@@ -184,8 +197,16 @@ def estimate_biases(
             continue
         mask = db_index == d
         if mask.sum() >= needed:
-            biases[d] = fit_bias(predictions[mask], targets[mask], bias_fun, domain, max_slope)
+            biases[d] = fit_bias(predictions[mask], targets[mask], bias_fun, domain, max_slope, constraint_points)
     return biases
+
+
+def constraint_points(grid) -> np.ndarray | None:
+    """``arange(low, high, step)`` of a [low, high, step] constraint grid; None for None."""
+    if grid is None:
+        return None
+    low, high, step = (float(v) for v in grid)
+    return np.arange(low, high, step)
 
 
 def pearson_r(a, b) -> float:
@@ -299,6 +320,7 @@ class BiasUpdater(keras.callbacks.Callback):
                 predictions, mos, db_index, count, self.bias_fun, self.anchor_index,
                 previous=self.loss.get_biases(count), domain=self.mos_range,
                 max_slope=getattr(self.loss, "max_slope", None),
+                constraint_points=constraint_points(getattr(self.loss, "constraint_grid", None)),
             )
             self.loss.set_biases(biases)
         biases = self.loss.get_biases(count)

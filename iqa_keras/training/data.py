@@ -4,6 +4,19 @@ The records hold paths and scores, and the pipelines decode images as they
 stream. Before that, every image is decoded once by the pipeline's own
 decoder (verdicts cached, see ``data.image_check``), so a broken image or a
 pair of two sizes stops the run before the first epoch, named by file and line.
+
+Two record columns a reader may add change how a dataset is prepared:
+
+* ``comparison``: the id of the labelled comparison a row comes from
+  (PieAPP with ``aggregate = "none"``, one row per comparison, as the NTIRE
+  2021 reference trained). Rows that repeat a (reference, distorted) pair pass
+  the duplicate check when their comparison ids are all distinct.
+* ``score_kind``: what the score is, when a dataset's rows carry different
+  quantities (PieAPP: "preference" probabilities for train/val, "minus_error"
+  for its test images). Rows of another kind than the training rows are never
+  trained on (a split that would do so is an error) and are standardised with
+  their own mean and std under the label ``<label>/<kind>``, so their targets
+  and figures are on their own scale instead of the training constants'.
 """
 from __future__ import annotations
 
@@ -14,6 +27,7 @@ import pandas as pd
 from ..config import Config, ConfigError
 from ..data import dataset_spec, is_full_reference, make_dataset, read_dataset, split_records, validate_records
 from ..data.image_check import check_record_images
+from ..data.lightness_copies import add_lightness_copies
 from ..scales import fit_standardisation
 
 ROLES = ("train", "val", "test")
@@ -38,6 +52,33 @@ def _score_norm(section, train_part: pd.DataFrame) -> tuple[float, float]:
     return (float(section.score_norm[0]), float(section.score_norm[1]))
 
 
+def _check_records(records: pd.DataFrame) -> None:
+    """``validate_records``; repeated pairs are accepted when each row is a distinct labelled comparison."""
+    per_comparison = "comparison" in records.columns and not records["comparison"].duplicated().any()
+    validate_records(records, check_files=False, allow_duplicates=per_comparison)
+
+
+def _separate_score_kinds(splits: dict, label: str, where: str) -> dict:
+    """Rows whose ``score_kind`` differs from the training rows' get the label ``<label>/<kind>``.
+
+    Training on two kinds of score at once is an error (they are different
+    quantities, e.g. PieAPP's preferences and minus error scores).
+    """
+    train = splits.get("train")
+    if train is None or "score_kind" not in train.columns:
+        return splits
+    kinds = sorted(set(train["score_kind"].astype(str)))
+    if len(kinds) > 1:
+        raise ConfigError(f"{where}.split: the training rows would mix scores of kinds {kinds}, which are "
+                          "different quantities; use split = \"official\" (or \"auto\")")
+    out = {}
+    for role, part in splits.items():
+        kind = part["score_kind"].astype(str)
+        other = (kind != kinds[0]).to_numpy()
+        out[role] = part.assign(db=[f"{label}/{k}" if o else label for k, o in zip(kind, other)])
+    return out
+
+
 def prepare_data(config: Config) -> PreparedData:
     """Reads, validates and splits every dataset of the config (no images loaded)."""
     parts = {role: [] for role in ROLES}
@@ -52,19 +93,24 @@ def prepare_data(config: Config) -> PreparedData:
         except (TypeError, ValueError) as error:  # e.g. an unknown or invalid reader option
             raise ConfigError(f"{where} ({section.name}): {error}") from None
         try:
-            validate_records(records, check_files=False)
+            _check_records(records)
             check_record_images(records, cache_dir=config.data.cache_dir, check_sizes=not config.image_only)
         except ValueError as error:
             raise ConfigError(f"{where} ({section.name}): {error}") from None
-        records = records.assign(db=section.label, crop=section.crop)
+        records = records.assign(db=section.label, crop=section.crop, resize=section.resize or 0)
         try:
             splits = split_records(records, section.split, section.fractions, config.data.seed)
         except ValueError as error:
             raise ConfigError(f"{where}.split: dataset {section.name!r}: {error}") from None
+        splits = _separate_score_kinds(splits, section.label, where)
         for role, part in splits.items():
             parts[role].append(part)
         norms[section.label] = _score_norm(section, splits.get("train", records))
         directions[section.label] = bool(dataset_spec(section.name).higher_is_better)
+        for role, part in splits.items():  # rows of another score kind: their own standardisation
+            for label in sorted(set(part["db"]) - {section.label}):
+                norms[label] = fit_standardisation(part.loc[part["db"] == label, "mos"])
+                directions[label] = directions[section.label]
         kinds.add("fr" if is_full_reference(records) else "nr")
     if len(kinds) > 1:
         raise ConfigError(f"{config.source}: data.datasets mixes full-reference and no-reference datasets")
@@ -72,7 +118,15 @@ def prepare_data(config: Config) -> PreparedData:
     for role in ("train", "val"):
         if role not in records or records[role].empty:
             raise ConfigError(f"{config.source}: data.datasets: no records for the {role!r} role")
+    if lightness_copies(config):
+        records["train"] = add_lightness_copies(records["train"], config.augment.lightness, config.train.seed)
     return PreparedData(records, norms, directions, kinds.pop())
+
+
+def lightness_copies(config: Config) -> bool:
+    """True when the training pairs get one offline lightness copy each (``augment.lightness_policy``)."""
+    augment = config.augment
+    return bool(augment.enabled and augment.lightness and augment.lightness_policy == "offline_copy")
 
 
 def augment_options(config: Config) -> dict | None:
@@ -83,7 +137,8 @@ def augment_options(config: Config) -> dict | None:
         "rot90": config.augment.rot90,
         "flip_lr": config.augment.flip_lr,
         "flip_ud": config.augment.flip_ud,
-        "lightness": tuple(config.augment.lightness) or None,
+        # offline copies carry their own fixed factors (``prepare_data``): no new factor per epoch
+        "lightness": None if lightness_copies(config) else (tuple(config.augment.lightness) or None),
     }
 
 

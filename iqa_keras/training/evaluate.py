@@ -22,8 +22,8 @@ def evaluate_scores(model, data, pipelines: dict) -> dict:
     """SRCC/PLCC/KRCC/RMSE of a score model on val (and test), overall and per dataset.
 
     Per-dataset figures are on that dataset's own MOS scale; the overall RMSE
-    is on the dataset's scale when there is one dataset, otherwise on the
-    standardised scale the network was trained on.
+    is on the dataset's scale when the role holds one dataset (label),
+    otherwise on the standardised scale the network was trained on.
     """
     results = {}
     for role in EVALUATED_ROLES:
@@ -35,7 +35,7 @@ def evaluate_scores(model, data, pipelines: dict) -> dict:
         means = np.array([data.score_norm[d][0] for d in db])
         stds = np.array([data.score_norm[d][1] for d in db])
         mos = records["mos"].to_numpy(dtype=float)
-        single = len(data.score_norm) == 1
+        single = len(set(db)) == 1
         overall = correlation_report(
             predicted * stds + means if single else predicted,
             mos if single else (mos - means) / stds,

@@ -1,7 +1,12 @@
 """Optimizers and learning-rate schedules of a training run.
 
 :class:`StepDecay` multiplies the rate by ``decay_factor`` every ``decay_every``
-epochs. :class:`TwoRateAdam` is Adam with one learning rate for a model's
+epochs (``decay_offset`` = 1 counts epochs from 1, as the NTIRE 2021 reference's
+``floor((1 + epoch) / drop)`` did, so each drop comes one epoch earlier).
+:class:`PhaseRates` is a piecewise-constant schedule, a list of (epochs, rate)
+phases, for recipes that were run by hand phase after phase (the Keras NIMA
+reproduction: 1 epoch at 1e-3 with the backbone frozen, then 1e-4, 5e-6, 5e-7).
+:class:`TwoRateAdam` is Adam with one learning rate for a model's
 backbone and another for everything else:
 
 Keras 3's Adam has a single learning rate. NIMA fine-tuning uses two (the PyTorch
@@ -27,19 +32,23 @@ from ..layers import PACKAGE
 
 
 class StepDecay(keras.callbacks.Callback):
-    """Learning rate ``lr0 * factor ** (epoch // every)``, set at each epoch start.
+    """Learning rate ``lr0 * factor ** ((epoch + offset) // every)`` (epochs from 0), set at each epoch start.
 
+    ``offset`` = 0 drops the rate after ``every`` full epochs; ``offset`` = 1 is
+    the NTIRE 2021 reference's ``floor((1 + epoch) / every)``, one epoch earlier
+    (with ``every`` = 10 the tenth epoch already runs at the lower rate).
     Depends only on the epoch number, so a resumed run gets the right rate.
     """
 
-    def __init__(self, initial_lr: float, factor: float, every: int):
+    def __init__(self, initial_lr: float, factor: float, every: int, offset: int = 0):
         super().__init__()
         self.initial_lr, self.factor, self.every = float(initial_lr), float(factor), int(every)
+        self.offset = int(offset)
 
     def rate(self, epoch: int) -> float:
         if self.every <= 0:
             return self.initial_lr
-        return self.initial_lr * self.factor ** (epoch // self.every)
+        return self.initial_lr * self.factor ** ((epoch + self.offset) // self.every)
 
     def on_epoch_begin(self, epoch, logs=None):
         self.model.optimizer.learning_rate.assign(self.rate(epoch))
@@ -47,6 +56,27 @@ class StepDecay(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["lr"] = self.rate(epoch)
+
+
+class PhaseRates(StepDecay):
+    """Piecewise-constant rates: ``phases`` = [(epochs, rate), ...] in order; the last rate continues.
+
+    Depends only on the epoch number, so a resumed run gets the right rate.
+    """
+
+    def __init__(self, phases):
+        self.phases = [(int(epochs), float(rate)) for epochs, rate in phases]
+        if not self.phases or any(epochs <= 0 or rate <= 0 for epochs, rate in self.phases):
+            raise ValueError(f"PhaseRates: expected (epochs > 0, rate > 0) phases, got {phases!r}")
+        super().__init__(self.phases[0][1], 1.0, 0)
+
+    def rate(self, epoch: int) -> float:
+        end = 0
+        for epochs, rate in self.phases:
+            end += epochs
+            if epoch < end:
+                return rate
+        return self.phases[-1][1]
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -163,8 +193,14 @@ def make_optimizer(config, model: keras.Model) -> keras.optimizers.Optimizer:
 
 
 def schedule_callbacks(config, model: keras.Model) -> list:
-    """The learning-rate schedule: step decay, plus the backbone's phases under a TwoRateAdam."""
-    callbacks = [StepDecay(config.optimizer.learning_rate, config.optimizer.decay_factor, config.optimizer.decay_every)]
+    """The learning-rate schedule: step decay (or the configured phases), plus the backbone's phases
+    under a TwoRateAdam (the backbone follows the head's rate times the configured ratio)."""
+    optimizer = config.optimizer
+    if optimizer.phases:
+        callbacks = [PhaseRates([(phase["epochs"], phase["learning_rate"]) for phase in optimizer.phases])]
+    else:
+        callbacks = [StepDecay(optimizer.learning_rate, optimizer.decay_factor, optimizer.decay_every,
+                               optimizer.decay_offset)]
     if isinstance(model.optimizer, TwoRateAdam):
         callbacks.append(BackboneSchedule(config.train.freeze_backbone_epochs))
     return callbacks

@@ -211,3 +211,27 @@ def test_cli_models_lists_shipped_models_with_their_description(tmp_path, monkey
     out = capsys.readouterr().out
     assert "main.keras [default]" in out and "demo/old.keras" in out and "demo/old.keras [default]" not in out
     assert "scores 1 to 5, higher is better" in out and "labels: gmsd" in out and "live_pooled 0.95" in out
+
+def test_lstm_gate_option_keeps_parameters_and_changes_output(rng, tmp_path):
+    """fr_tiled with the reference's gate (TF 2.4's hard_sigmoid): same weights, a different function."""
+    from iqa_keras.layers import legacy_hard_sigmoid
+
+    x = np.linspace(-4, 4, 81).astype("float32")
+    np.testing.assert_allclose(np.asarray(legacy_hard_sigmoid(x)), np.clip(0.2 * x + 0.5, 0, 1), atol=1e-7)
+    name, hyper, total, trainable = SEED_ROWS["tiled"]
+    gated = build_model(name, input_size=288, lstm_gate="hard_sigmoid", **hyper)
+    assert gated.count_params() == total and _trainable_count(gated) == trainable
+    small = dict(input_size=64, tile_size=16, lstm_units=4, dense_num=8)
+    keras.utils.set_random_seed(3)
+    plain = build_model("fr_tiled", **small)
+    hard = build_model("fr_tiled", lstm_gate="hard_sigmoid", **small)
+    hard.set_weights(plain.get_weights())
+    inputs = list(_random_pair(rng, size=64))
+    # The encoder's ConvLSTM2D output differs (the head's sigmoid would shrink the difference).
+    encoder_plain, encoder_hard = plain.get_layer("encoder"), hard.get_layer("encoder")
+    assert not np.allclose(encoder_plain.predict(inputs[1], verbose=0)[0], encoder_hard.predict(inputs[1], verbose=0)[0])
+    assert not np.array_equal(plain.predict(inputs, verbose=0), hard.predict(inputs, verbose=0))
+    loaded = assert_keras_round_trip(hard, tmp_path / "hard.keras", inputs)
+    assert loaded.get_layer("encoder").get_layer("conv_lstm").recurrent_activation is legacy_hard_sigmoid
+    with pytest.raises(ValueError, match="lstm_gate"):
+        build_model("fr_tiled", lstm_gate="relu", **small)

@@ -42,3 +42,18 @@ def test_width_scales_and_model_round_trips(tmp_path, rng):
 def test_bad_hyper_parameters_are_errors(bad):
     with pytest.raises(ValueError, match="resnet18"):
         build_model("resnet18", **bad)
+
+
+def test_imagenet_input_normalization():
+    """The bias-aware reference's torchvision Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])."""
+    import keras
+    import numpy as np
+
+    from iqa_keras import build_model
+
+    model = build_model("resnet18", input_size=32, width=4, input_normalization="imagenet")
+    assert model.count_params() == build_model("resnet18", input_size=32, width=4).count_params()
+    x = np.random.default_rng(0).uniform(0, 255, (1, 32, 32, 3)).astype("float32")
+    normalize = keras.Model(model.input, model.get_layer("normalize").output)
+    expected = (x / 255.0 - np.array([0.485, 0.456, 0.406])) / np.array([0.229, 0.224, 0.225])
+    np.testing.assert_allclose(normalize.predict(x, verbose=0), expected, rtol=1e-5, atol=1e-5)

@@ -127,3 +127,44 @@ def test_size_mismatch_names_both_files(tmp_path, rng):
     df.loc[0, "dist"] = str(tmp_path / "small.png")
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"toy_r0.png.*small.png"):
         _collect(make_dataset(df, 8, 1))
+
+
+def test_resize_before_the_crop(tmp_path):
+    """``resize``: the whole image is resized to a square first (NIMA's 256 then 224), not cropped from."""
+    image = np.zeros((20, 40, 3), np.uint8)
+    image[:, 20:] = 255  # left half black, right half white
+    write_image(tmp_path / "a.png", image)
+    table = make_records([{"dist": str(tmp_path / "a.png"), "ref": "", "mos": 1.0, "content": "a"}], db="toy")
+    resized, _ = next(iter(make_dataset(table.assign(resize=32), 32, 1, crop="center")))
+    plain, _ = next(iter(make_dataset(table, 32, 1, crop="center")))
+    resized = np.asarray(resized)[0]
+    assert resized.shape == (32, 32, 3)
+    # Both halves fill the square (the columns of the middle blend); no zero padding rows.
+    assert np.all(resized[:, :15] < 1) and np.all(resized[:, 17:] > 254)
+    plain = np.asarray(plain)[0]
+    assert np.all(plain[:6] == 0)  # without resize: 20 rows padded to 32, 6 black rows above
+
+
+def test_fixed_lightness_copies_are_the_same_every_epoch(tmp_path, rng):
+    """Offline copies: each copy's factor is drawn once; its pixels equal L x factor (scikit-image's Lab)."""
+    from skimage import color
+
+    from iqa_keras.data.lightness_copies import add_lightness_copies
+
+    table = _pair_table(tmp_path, rng, shape=(8, 8), n=2)
+    copied = add_lightness_copies(table, (0.3, 1.5), seed=4)
+    assert len(copied) == 4 and list(copied["lightness_factor"][:2]) == [0.0, 0.0]
+    again = add_lightness_copies(table, (0.3, 1.5), seed=4)
+    np.testing.assert_array_equal(copied["lightness_factor"], again["lightness_factor"])
+    ds = make_dataset(copied, 8, 4, shuffle=False, crop="center")
+    (ref_1, dist_1), _ = next(iter(ds))
+    (ref_2, dist_2), _ = next(iter(ds))  # a second epoch
+    np.testing.assert_array_equal(dist_1, dist_2)
+    for row in (2, 3):
+        factor = copied["lightness_factor"][row]
+        original = read_image(copied["dist"][row]).astype(np.float64) / 255.0
+        lab = color.rgb2lab(original)
+        lab[..., 0] = np.clip(lab[..., 0] * factor, 0, 100)
+        expected = np.clip(color.lab2rgb(lab), 0, 1) * 255.0
+        assert np.abs(np.asarray(dist_1[row]) - expected).max() < 1.0
+        np.testing.assert_allclose(np.asarray(dist_1[row - 2]), read_image(copied["dist"][row]), atol=0)

@@ -301,3 +301,57 @@ def test_unknown_dataset_and_missing_root():
         read_dataset("tid2020", "/nowhere")
     with pytest.raises(ValueError, match="needs its root"):
         read_dataset("kadid10k")
+
+
+# ---------------------------------------------------------------- split rules of the reproductions
+def test_pieapp_rows_say_which_score_they_carry(tmp_path):
+    from helpers import write_pieapp
+
+    root = write_pieapp(tmp_path / "pieapp", comparisons=2)
+    df = read_dataset("pieapp", root)
+    assert set(df.loc[df["split"] == "test", "score_kind"]) == {"minus_error"}
+    assert set(df.loc[df["split"] != "test", "score_kind"]) == {"preference"}
+    # "none" (TOML has no null) keeps one row per labelled comparison, each with its own id.
+    per_comparison = read_dataset("pieapp", root, aggregate="none")
+    train_val = per_comparison[per_comparison["split"] != "test"]
+    assert len(train_val) == 3 * 6  # three references x three images x two comparisons each
+    assert train_val.duplicated(["ref", "dist"]).any() and not per_comparison["comparison"].duplicated().any()
+    with pytest.raises(ValueError, match="aggregate"):
+        read_dataset("pieapp", root, aggregate="median")
+
+
+def test_tid2013_hold_out_first_references(tmp_path):
+    """The Keras NIMA reproduction's TID2013 split: the first 3 references (all distortions) held out."""
+    from helpers import write_tid
+
+    root = write_tid(tmp_path / "tid", refs=(1, 2, 3, 4, 25))
+    df = read_dataset("tid2013", root, hold_out_first=3)
+    held_out = sorted(set(df.loc[df["split"] == "val", "content"]))
+    assert held_out == ["tid:i01", "tid:i02", "tid:i03"]
+    assert sorted(set(df.loc[df["split"] == "train", "content"])) == ["tid:i04", "tid:i25"]
+    assert "split" not in read_dataset("tid2013", root).columns
+    with pytest.raises(ValueError, match="hold_out_first"):
+        read_dataset("tid2013", root, hold_out_first=5)
+
+
+def test_ava_split_lists_give_idealos_split(tmp_path):
+    import json
+
+    root = tmp_path / "ava"
+    lines = []
+    for index, image_id in enumerate((101, 102, 103, 104)):
+        _save(root / "images" / f"{image_id}.jpg", 10 * index)
+        lines.append(f"{index + 1} {image_id} " + " ".join(["1"] * 10) + " 0 0 1\n")
+    (root / "AVA.txt").write_text("".join(lines))
+    # idealo's lists: JSON arrays of {"image_id", "label"}; 104 is in neither list
+    (root / "train.json").write_text(json.dumps([{"image_id": "101", "label": [1] * 10},
+                                                 {"image_id": "103", "label": [1] * 10}]))
+    (root / "test.json").write_text(json.dumps([{"image_id": "102", "label": [1] * 10}]))
+    df = read_dataset("ava", root, split_lists={"train": "train.json", "val": "test.json"})
+    roles = {os.path.basename(d): s for d, s in zip(df["dist"], df["split"])}
+    assert roles == {"101.jpg": "train", "103.jpg": "train", "102.jpg": "val"}
+    with pytest.raises(ValueError, match="missing.json"):
+        read_dataset("ava", root, split_lists={"train": "missing.json", "val": "test.json"})
+    (root / "both.json").write_text(json.dumps([{"image_id": "101", "label": [1] * 10}]))
+    with pytest.raises(ValueError, match="both"):
+        read_dataset("ava", root, split_lists={"train": "train.json", "val": "both.json"})

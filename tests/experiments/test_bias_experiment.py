@@ -251,3 +251,92 @@ def test_max_slope_option_takes_a_number_or_none():
     assert options_from_args(parser.parse_args(["--max-slope", "2.5"])).max_slope == 2.5
     with pytest.raises(SystemExit):
         parser.parse_args(["--max-slope", "steep"])
+
+
+# ---------------------------------------------------------------- --profile reference
+def test_nearest_mode_blur_matches_scikit_image():
+    """The reference blurred with skimage.filters.gaussian, whose borders are "nearest" by default."""
+    from skimage.filters import gaussian
+
+    image = np.random.default_rng(2).integers(0, 256, (30, 40, 3), dtype=np.uint8)
+    expected = gaussian(image.astype(np.float64), sigma=1.7, mode="nearest", truncate=4.0, channel_axis=-1,
+                        preserve_range=True)
+    ours = gaussian_blur(image, 1.7, mode="nearest").astype(np.float64)
+    assert np.abs(ours - expected).max() <= 0.5 + 1e-3  # rounding to uint8 only
+    assert np.abs(gaussian_blur(image, 1.7).astype(np.float64) - expected)[:3].max() > 1  # reflect differs
+
+
+def test_centre_crop_is_torchvisions():
+    from iqa_keras.experiments.bias_blur import centre_crops
+
+    image = np.arange(41 * 50 * 3, dtype=np.int64).reshape(41, 50, 3).astype(np.uint8)
+    # CenterCrop(32): top = int(round((41 - 32) / 2)) = int(round(4.5)) = 4, left = (50 - 32) / 2 = 9
+    np.testing.assert_array_equal(centre_crops([image], 32)[0], image[4:36, 9:41])
+
+
+def test_mixed_table_biases_follow_first_appearance(shared_dir):
+    """The reference gave the k-th dataset label to appear in its table the k-th bias."""
+    from iqa_keras.experiments.bias_blur import reference_biases
+
+    table = pd.read_csv(shared_dir / "data" / "bias_loss_iqb_train_mixed.csv")
+    biases = reference_biases(table["db"])
+    assert list(biases) == ["train_mixed_1", "train_mixed_4", "train_mixed_2", "train_mixed_3"]
+    assert biases["train_mixed_4"] == (0.5, 0.5, 0.0, 0.0)  # the paper's second bias
+    assert biases["train_mixed_3"] == pytest.approx((-2.3, 5.03133896, -1.6883704, 0.19968759))
+    plain = reference_biases(pd.read_csv(shared_dir / "data" / "bias_loss_iqb_train.csv")["db"])
+    assert plain == {f"train_{k}": true_bias(f"train_{k}") for k in range(1, 5)}
+
+
+def test_third_order_fit_on_the_reference_constraint_grid():
+    """Against SLSQP written as the reference did it: from the identity, f' >= 0 at arange(1, 5, 0.001)."""
+    from scipy.optimize import minimize
+
+    from iqa_keras.training.bias import fit_third_order
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(1.2, 4.4, 60)
+    y = 3.0 - 0.8 * (x - 2.5) ** 2 + rng.normal(0, 0.05, 60)  # a hump: the unconstrained cubic decreases
+    points = np.arange(1.0, 5.0, 0.001)
+
+    def objective(p):
+        return np.sum((p[0] + p[1] * x + p[2] * x**2 + p[3] * x**3 - y) ** 2)
+
+    constraint = {"type": "ineq", "fun": lambda p: p[1] + 2 * p[2] * points + 3 * p[3] * points**2}
+    reference = minimize(objective, np.array([0.0, 1.0, 0.0, 0.0]), method="SLSQP", constraints=constraint,
+                         options={"maxiter": 1000, "ftol": 1e-12})
+    ours = fit_third_order(x, y, constraint_points=points)
+    slopes = ours[1] + 2 * ours[2] * points + 3 * ours[3] * points**2
+    assert slopes.min() >= -1e-6
+    assert objective(ours) == pytest.approx(objective(reference.x), rel=1e-3)
+    np.testing.assert_allclose(ours, reference.x, atol=2e-2)
+
+
+def test_tiny_run_with_the_reference_profile(tmp_path):
+    """The reference profile's code path end to end (tiny sizes): centre-crop validation, random-crop
+    bias fits, dropped partial batches, third-order fits on the constraint grid."""
+    from iqa_keras.experiments.bias_blur import profile_options
+
+    refs = _tiny_refs(tmp_path / "refs", np.random.default_rng(5))
+    options = profile_options("reference", refs=str(refs), crop_size=32, width=4, epochs=2, patience=0,
+                              r_th=-1.0, bias_fun="third_order", out=str(tmp_path / "run"), verbose=0)
+    summary = run_experiment(options)
+    assert summary["epochs_run"] == 2 and summary["options"]["profile"] == "reference"
+    assert summary["biases_started_epoch"] == 1
+    assert summary["estimated_biases"]["train_1"] == pytest.approx(IDENTITY)
+    for label in ("train_2", "train_3", "train_4"):
+        b = np.array(summary["estimated_biases"][label])
+        grid = np.arange(1.0, 5.0, 0.001)
+        assert (b[1] + 2 * b[2] * grid + 3 * b[3] * grid**2).min() >= -1e-6
+    snapshot = np.load(tmp_path / "run" / "best_snapshot.npz")
+    np.testing.assert_allclose(snapshot["true_biases"][1], true_bias("train_2"))
+    assert len(snapshot["val_predictions"]) == 80  # one centre crop per validation image
+
+
+def test_crop_sampler_drop_last(rng):
+    """The reference's DataLoader(drop_last=True): 80 crops in batches of 32 are 2 full steps."""
+    images = [rng.integers(0, 256, (40, 40, 3), dtype=np.uint8) for _ in range(80)]
+    targets = np.zeros((80, 2))
+    sampler = CropSampler(images, targets, size=32, batch_size=32, crops_per_image=1, seed=0, drop_last=True)
+    batches = list(sampler())
+    assert sampler.steps() == len(batches) == 2 and all(len(b) == 32 for b, _ in batches)
+    assert CropSampler(images, targets, 32, 32, 1, seed=0).steps() == 3

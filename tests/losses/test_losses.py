@@ -147,6 +147,18 @@ def test_moments_mse_matches_numpy(rng):
     assert _value(losses.MomentsMSE(std_weight=0.5), t, p) == pytest.approx(expected, rel=1e-4)
 
 
+def test_nima_pearson_of_means_term_matches_numpy(rng):
+    """The Keras NIMA reproduction's patches regulariser: + w (1 - r) of the true and predicted mean scores."""
+    t, p = _histograms(rng, 8), _histograms(rng, 8)
+    bins = np.arange(1, 11)
+    r = np.corrcoef(t @ bins, p @ bins)[0, 1]
+    cdf = np.cumsum(t, axis=1) - np.cumsum(p, axis=1)
+    emd = np.mean(np.sqrt(np.mean(cdf**2, axis=1)))
+    assert _value(losses.NIMALoss(pearson_weight=0.5), t, p) == pytest.approx(emd + 0.5 * (1 - r), rel=1e-4)
+    equal_means = np.tile(t[:1], (8, 1))  # r undefined: taken as 0, the loss stays finite
+    assert np.isfinite(_value(losses.NIMALoss(pearson_weight=1.0), equal_means, p))
+
+
 # ------------------------------------------------------ finiteness and gradients
 def _scalar_losses(ranking_network):
     return {

@@ -110,3 +110,16 @@ def test_report_of_constant_predictions_has_undefined_correlations(rng):
     report = nima_report(t, p)
     assert report["mean"]["lcc"] is None and report["std"]["srcc"] is None
     assert "n/a" in format_nima_report(report)
+
+
+def test_std_of_score_differences_by_hand():
+    """The Keras NIMA reproduction's figure: np.std of |predicted mean - true mean| (population std)."""
+    from iqa_keras.metrics import std_of_score_differences
+
+    true, predicted = [5.0, 6.0, 4.0, 5.5], [5.5, 5.0, 4.0, 6.5]  # |differences| = 0.5, 1, 0, 1
+    mean = (0.5 + 1 + 0 + 1) / 4
+    expected = np.sqrt(((0.5 - mean) ** 2 + 2 * (1 - mean) ** 2 + mean**2) / 4)
+    assert std_of_score_differences(true, predicted) == pytest.approx(expected)
+    one_hot = np.eye(10)[[4, 5, 3]]  # means 5, 6, 4
+    report = nima_report(one_hot, np.eye(10)[[5, 5, 3]])  # means 6, 6, 4: |d| = 1, 0, 0
+    assert report["std_of_score_differences"] == pytest.approx(np.std([1.0, 0.0, 0.0]))

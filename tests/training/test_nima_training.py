@@ -239,3 +239,50 @@ def test_histogram_head_needs_a_histogram_loss(tmp_path, embedded_cache):
         _config(tmp_path, embedded_cache, loss="mse")
     config = load_config(write_config(tmp_path / "no_loss.toml", _sections(embedded_cache, loss=None)))
     assert config.loss.name == "nima" and config.loss.options == {}  # EMD r = 2 by default
+
+
+def test_reference_nima_configs_build_their_data(tmp_path, rng):
+    """configs/reference/nima_*: idealo's AVA lists and resize-then-crop, TID2013's first 3 references held out."""
+    from pathlib import Path
+
+    from iqa_keras.config import load_config
+    from iqa_keras.training import make_pipelines, prepare_data, task_for
+
+    reference = CONFIGS / "reference"
+    _fake_tid2013(tmp_path / "tid", rng)
+    config = load_config(reference / "nima_tid2013_regression.toml", [f"data.datasets.0.root={tmp_path / 'tid'}"])
+    data = task_for(config).prepare(prepare_data(config))
+    assert sorted(set(data.records["val"]["content"])) == ["tid:i01", "tid:i02", "tid:i03"]
+    assert sorted(set(data.records["train"]["content"])) == ["tid:i04", "tid:i05"]
+
+    _fake_ava(tmp_path / "ava", rng)
+    train_ids, test_ids = list(range(1000, 1014)), list(range(1014, 1018))  # 1018, 1019 in no list
+    for name, ids in (("ava_labels_train.json", train_ids), ("ava_labels_test.json", test_ids)):
+        (tmp_path / "ava" / name).write_text(json.dumps([{"image_id": str(i), "label": [1] * 10} for i in ids]))
+    config = load_config(reference / "nima_ava_vanilla.toml", [f"data.datasets.0.root={tmp_path / 'ava'}"])
+    data = task_for(config).prepare(prepare_data(config))
+    assert sorted(int(Path(p).stem) for p in data.records["train"]["dist"]) == train_ids
+    assert sorted(int(Path(p).stem) for p in data.records["val"]["dist"]) == test_ids
+    assert (data.records["train"]["resize"] == 256).all()
+    images, histograms = next(iter(make_pipelines(config, data)["train"]))
+    assert images.shape[1:] == (224, 224, 3) and histograms.shape[1:] == (10,)
+    # 20 x 30 images resized to 256 x 256 first: no zero padding (without resize 99% of a crop would be).
+    assert (np.asarray(images) == 0).mean() < 0.05
+
+
+def test_phases_give_the_frozen_epoch_its_own_rate(tmp_path, embedded_cache):
+    """optimizer.phases: the frozen first epoch at 1e-3, then 1e-4 (the backbone at 3x the head's rate)."""
+    from iqa_keras.training import train
+
+    from iqa_keras.config import load_config
+
+    sections = _sections(embedded_cache)
+    sections["optimizer"]["phases"] = [{"epochs": 1, "learning_rate": 1e-3}, {"epochs": 1, "learning_rate": 1e-4}]
+    config = load_config(write_config(tmp_path / "phases.toml", sections))
+    run_dir = train(config, tmp_path / "run")
+    with open(run_dir / "history.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [float(r["lr"]) for r in rows] == pytest.approx([1e-3, 1e-4])
+    assert [float(r["backbone_lr"]) for r in rows] == pytest.approx([0.0, 3e-4])
+    report = json.loads((run_dir / "metrics.json").read_text())["val"]["nima"]
+    assert report["std_of_score_differences"] >= 0.0

@@ -12,7 +12,7 @@ from typing import Sequence
 import keras
 from keras import layers
 
-from ...layers import AbsDifference, Normalize, TileImage
+from ...layers import AbsDifference, Normalize, TileImage, legacy_hard_sigmoid
 
 DEFAULT_NFS = (8, 16, 32, 64, 64, 64, 32, 16, 8, 32)
 DEFAULT_KSS = (5, 5, 3, 3)
@@ -21,6 +21,9 @@ DEFAULT_L2 = (1e-6, 1e-4)
 DEFAULT_DENSE_NUM = 32
 DEFAULT_DROP_OUT = 0.0
 DEFAULT_INPUT_SIZE = 288
+# ConvLSTM2D gate activations: Keras 3's default, and the NTIRE 2021 reference's
+# (TensorFlow 2.4's ``hard_sigmoid``, clip(0.2 x + 0.5, 0, 1); see ``layers.legacy_hard_sigmoid``).
+LSTM_GATES = {"sigmoid": "sigmoid", "hard_sigmoid": legacy_hard_sigmoid}
 
 
 def check_hyper_parameters(nfs, kss, alpha, l2, dense_num, drop_out, input_size, multiple):
@@ -77,18 +80,21 @@ def build_encoder(
     batch_norm: bool = False,
     tile_size: int | None = None,
     lstm_units: int | None = None,
+    lstm_gate: str = "sigmoid",
 ) -> keras.Model:
     """The shared encoder: raw uint8-range RGB in, feature maps y1..y4 out.
 
     With ``tile_size`` the normalised image is cut into a raster sequence of
-    tiles and summarised by a ConvLSTM2D before the convolutional stages.
+    tiles and summarised by a ConvLSTM2D before the convolutional stages;
+    ``lstm_gate`` names its recurrent (gate) activation (``LSTM_GATES``).
     """
     image = keras.Input((input_size, input_size, 3), name="image")
     x = Normalize(name="normalize")(image)
     if tile_size:
         x = TileImage(tile_size, name="tile")(x)
         x = layers.ConvLSTM2D(
-            lstm_units, 5, padding="same", return_sequences=False, name="conv_lstm"
+            lstm_units, 5, padding="same", return_sequences=False,
+            recurrent_activation=LSTM_GATES[lstm_gate], name="conv_lstm",
         )(x)
     x = conv(3, kss[0], l2_conv, name="e0")(x)
     features = []

@@ -13,6 +13,7 @@ from .common import (
     DEFAULT_KSS,
     DEFAULT_L2,
     DEFAULT_NFS,
+    LSTM_GATES,
     build_encoder,
     check_hyper_parameters,
     encode_pair,
@@ -34,9 +35,19 @@ def build_fr_tiled(
     drop_out=DEFAULT_DROP_OUT,
     tile_size=72,
     lstm_units=32,
+    lstm_gate="sigmoid",
 ) -> keras.Model:
-    """Tiled ConvLSTM2D FR network (288 / 72 gives a 4 x 4 grid of 16 tiles)."""
+    """Tiled ConvLSTM2D FR network (288 / 72 gives a 4 x 4 grid of 16 tiles).
+
+    ``lstm_gate``: the ConvLSTM2D's recurrent (gate) activation, "sigmoid"
+    (Keras 3's default) or "hard_sigmoid", TensorFlow 2.4's clip(0.2 x + 0.5, 0, 1),
+    which the NTIRE 2021 reference trained with. Both have the same weights
+    (the parameter count does not change), but they give different outputs,
+    so weights trained under one gate should be used under the same gate.
+    """
     tile_size, lstm_units = int(tile_size), int(lstm_units)
+    if lstm_gate not in LSTM_GATES:
+        raise ValueError(f"lstm_gate must be one of {', '.join(LSTM_GATES)}, got {lstm_gate!r}")
     if tile_size < 8 or tile_size % 8:
         raise ValueError(f"tile_size {tile_size} must be a positive multiple of 8")
     if int(input_size) % tile_size:
@@ -50,7 +61,7 @@ def build_fr_tiled(
     )
     l2_dense, l2_conv = l2
     encoder = build_encoder(
-        input_size, nfs, kss, alpha, l2_conv, tile_size=tile_size, lstm_units=lstm_units
+        input_size, nfs, kss, alpha, l2_conv, tile_size=tile_size, lstm_units=lstm_units, lstm_gate=lstm_gate
     )
     reference, distorted = pair_inputs(input_size)
     dist_features, diffs = encode_pair(encoder, reference, distorted)

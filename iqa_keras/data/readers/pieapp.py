@@ -1,4 +1,12 @@
-"""PieAPP (Prashnani et al. 2018): pairwise preferences (train/val) and per-image error scores (test)."""
+"""PieAPP (Prashnani et al. 2018): pairwise preferences (train/val) and per-image error scores (test).
+
+The two label kinds are different quantities: a probability of preference
+(0..1) for the train/val comparisons and a per-image perceptual error (minus
+it here, so that higher is better) for the test images. Every row says which
+it carries in the ``score_kind`` column ("preference" or "minus_error"), so
+that training never standardises or mixes one with the other's constants
+(see ``iqa_keras.training.data``).
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,16 +33,24 @@ def _pieapp_distortion(name: str) -> str:
     return ""
 
 
+PER_COMPARISON = ("none", "comparison")  # ``aggregate`` values that keep one row per comparison
+
+
 def read_pieapp(root, aggregate: str | None = "mean") -> pd.DataFrame:
     """PieAPP with its official train/val/test split (column ``split``).
 
     Train/val: the NTIRE 2021 reference's score, the "processed preference for A" of each
     labelled pair, as the score of image A. With ``aggregate="mean"`` (default)
     each distorted image gets the mean over its rows as image A (one row per
-    image); ``aggregate=None`` keeps one row per comparison like the NTIRE 2021 reference
-    (duplicate pairs: validate with ``allow_duplicates=True``). Test: the
+    image); ``aggregate="none"`` (or None; TOML has no null) keeps one row per
+    labelled comparison like the NTIRE 2021 reference (~77k rows for train + val).
+    Such rows repeat (reference, distorted) pairs; each carries its
+    comparison's id (``label file:line``) in the ``comparison`` column, which
+    the training data check accepts as what makes a repeated pair distinct
+    (other callers validate with ``allow_duplicates=True``). Test: the
     per-image scores of ``ref_XXX_per_image_score.csv``, negated (PieAPP's are
-    error scores, higher = worse) so that higher is better throughout.
+    error scores, higher = worse) so that higher is better throughout, with
+    ``score_kind`` "minus_error" (train/val rows: "preference").
     """
     root = require_dir(root, "pieapp")
     label_root = subdir(root, "labels")
@@ -77,14 +93,15 @@ def read_pieapp(root, aggregate: str | None = "mean") -> pd.DataFrame:
                 rows.append({
                     "dist": refs.path(image) if is_ref else dists.path(image), "ref": refs.path(ref_name),
                     "mos": value, "content": f"pieapp:{stem}", "distortion": _pieapp_distortion(image),
-                    "split": split, "_line": f"{label_file}:{position + 2}",
+                    "split": split, "comparison": f"{label_file}:{position + 2}",
+                    "score_kind": "minus_error" if split == "test" else "preference",
                 })
     if not rows:
         raise ValueError(f"pieapp: no label files found under {label_root}")
     df = pd.DataFrame(rows)
     if aggregate == "mean":
-        keys = ["dist", "ref", "content", "distortion", "split"]
+        keys = ["dist", "ref", "content", "distortion", "split", "score_kind"]
         df = df.groupby(keys, sort=False, as_index=False).agg(mos=("mos", "mean"))
-    elif aggregate is not None:
-        raise ValueError(f"pieapp: aggregate must be 'mean' or None, got {aggregate!r}")
-    return make_records(df.drop(columns=["_line"], errors="ignore"), db="pieapp")
+    elif aggregate is not None and aggregate not in PER_COMPARISON:
+        raise ValueError(f"pieapp: aggregate must be 'mean' or 'none' (one row per comparison), got {aggregate!r}")
+    return make_records(df, db="pieapp")

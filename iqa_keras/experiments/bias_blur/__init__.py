@@ -6,7 +6,9 @@ datasets whose MOS are distorted by four known monotone polynomials (train_1
 is unbiased); the validation MOS are unbiased. A ResNet-18 trained from
 scratch with plain MSE learns a blend of the four scales; with the
 bias-aware loss it can learn the true scale and recover each dataset's
-polynomial. Run as ``iqa-keras experiment bias-blur`` (see ``add_arguments``).
+polynomial. Run as ``iqa-keras experiment bias-blur`` (see ``add_arguments``);
+``--profile reference`` runs it with the reference implementation's settings
+(see ``options``).
 
 CPU budget (documented choice). The reference trains the full ResNet-18 on
 random 224 crops with Adam 1e-4, batch 32, for hundreds of epochs; on a
@@ -52,8 +54,18 @@ table (deterministic); the random crops of epoch e come from
 ``numpy.random.default_rng([seed, e])``, so a resumed run draws the same
 crops as an uninterrupted one.
 """
-from .images import CropSampler, Split, build_split, gaussian_blur, grid_crops, load_references, predict_images  # noqa: F401
-from .options import ExperimentOptions, add_arguments, options_from_args  # noqa: F401
+from .images import (  # noqa: F401
+    CropSampler,
+    Split,
+    build_split,
+    centre_crops,
+    gaussian_blur,
+    grid_crops,
+    load_references,
+    predict_images,
+    random_crops,
+)
+from .options import PROFILES, ExperimentOptions, add_arguments, options_from_args, profile_options  # noqa: F401
 from .run import run_experiment  # noqa: F401
 from .figures import draw_figures  # noqa: F401
 from .tables import (  # noqa: F401
@@ -63,6 +75,7 @@ from .tables import (  # noqa: F401
     _folder_split,
     experiment_tables,
     read_table,
+    reference_biases,
     seed_scheme,
     sigma_to_mos,
     true_bias,

@@ -28,7 +28,10 @@ def draw_figures(out: Path, unbiased: bool = False) -> list[Path]:
         mask = db_index == d
         figure, axis = plt.subplots(figsize=(5, 4.5))
         axis.scatter(predictions[mask], targets[mask], s=14, alpha=0.7, label="training images")
-        truth = IDENTITY_BIAS if unbiased else true_bias(label)  # --unbiased: the MOS were not biased
+        if unbiased:  # --unbiased: the MOS were not biased
+            truth = IDENTITY_BIAS
+        else:  # the biases the run applied (older snapshots: by the label's number)
+            truth = snapshot["true_biases"][d] if "true_biases" in snapshot.files else true_bias(label)
         axis.plot(grid, evaluate_polynomial(truth, grid), color="black", label="true bias")
         axis.plot(grid, evaluate_polynomial(biases[d], grid), color="tab:red", linestyle="--",
                   label="estimated bias")

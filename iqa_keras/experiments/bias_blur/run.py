@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from .figures import draw_figures
-from .images import CropSampler, build_split, grid_crops, load_references, predict_images
+from .images import CropSampler, build_split, centre_crops, grid_crops, load_references, predict_images, random_crops
 from .options import ExperimentOptions, check_options
-from .tables import MOS_RANGE, experiment_tables, true_bias
+from .tables import MOS_RANGE, experiment_tables, reference_biases, true_bias
 
 
 def _keras_callbacks():
@@ -40,10 +40,11 @@ def _keras_callbacks():
     class BestSnapshot(keras.callbacks.Callback):
         """Keeps the best epoch by ``val_r``: its model and what its figures need."""
 
-        def __init__(self, out, updater, validation, info, datasets):
+        def __init__(self, out, updater, validation, info, datasets, true_biases):
             super().__init__()
             self.out, self.updater, self.validation, self.info = out, updater, validation, info
             self.datasets = list(datasets)
+            self.true_biases = np.array([true_biases[d] for d in self.datasets], dtype=float)
             self.best, self.best_epoch, self.best_logs = None, None, {}
 
         def on_epoch_end(self, epoch, logs=None):
@@ -62,7 +63,7 @@ def _keras_callbacks():
                     train_db_index=self.updater.last_db_index,
                     biases=self.updater.loss.get_biases(len(self.datasets)),
                     val_predictions=self.validation.last_predictions, val_mos=self.validation.mos,
-                    epoch=epoch, datasets=np.array(self.datasets),
+                    epoch=epoch, datasets=np.array(self.datasets), true_biases=self.true_biases,
                 )
                 tmp.replace(self.out / "best_snapshot.npz")
 
@@ -155,15 +156,22 @@ def run_experiment(options: ExperimentOptions) -> dict:
     started = time.time()
     train_table, val_table = experiment_tables(options)
     datasets = sorted(set(train_table["db"].astype(str)))
-    for label in datasets:
-        true_bias(label)
+    if options.bias_order == "first_appearance":  # the reference: the k-th label to appear gets bias k
+        true_biases = reference_biases(train_table["db"])
+    else:
+        true_biases = {label: true_bias(label) for label in datasets}
     references = load_references(list(train_table["src_image"]) + list(val_table["src_image"]), options)
-    train = build_split(train_table, references, biased=not options.unbiased)
-    val = build_split(val_table, references, biased=False)
+    train = build_split(train_table, references, biased=not options.unbiased, biases=true_biases,
+                        blur_mode=options.blur_mode)
+    val = build_split(val_table, references, biased=False, blur_mode=options.blur_mode)
     del references
-    per_image = options.eval_grid**2
-    train_crops = grid_crops(train.images, options.crop_size, options.eval_grid)
-    val_crops = grid_crops(val.images, options.crop_size, options.eval_grid)
+    if options.eval_crop == "center":  # the reference: the centre crop of each image
+        per_image, val_crops = 1, centre_crops(val.images, options.crop_size)
+    else:
+        per_image = options.eval_grid**2
+        val_crops = grid_crops(val.images, options.crop_size, options.eval_grid)
+    train_crops = grid_crops(train.images, options.crop_size, options.eval_grid) \
+        if options.train_predictions == "grid" else None
     db_index = np.array([datasets.index(d) for d in train.db])
     source = "embedded photos" if options.refs is None else options.refs
     if options.verbose:
@@ -171,29 +179,40 @@ def run_experiment(options: ExperimentOptions) -> dict:
               f"{len(val.images)} validation images from {source}; blurred in {time.time() - started:.1f} s")
 
     keras.utils.set_random_seed(options.seed)
-    model = build_model("resnet18", input_size=options.crop_size, width=options.width)
+    model = build_model("resnet18", input_size=options.crop_size, width=options.width,
+                        input_normalization=options.input_normalization)
     loss = BiasAwareLoss(bias_fun=options.bias_fun, r_th=options.r_th, anchor_db=options.anchor_db,
                          mse_weight=options.mse_weight, datasets=datasets, mos_range=list(MOS_RANGE),
-                         max_slope=options.max_slope)
+                         max_slope=options.max_slope, constraint_grid=options.constraint_grid)
     model.compile(optimizer=keras.optimizers.Adam(options.learning_rate), loss=loss)
     info = model.iqa_info
     info.trained_on = list(datasets)
     info.score_range = list(MOS_RANGE)
 
+    predicted_epochs = {"next": 0}  # set to the first epoch below (a resumed run continues the draws)
+
     def training_predictions(current):
-        return predict_images(current, train_crops, per_image), train.target, db_index
+        if train_crops is not None:
+            return predict_images(current, train_crops, options.eval_grid**2), train.target, db_index
+        # The reference predicted its training set through the augmented loader: one random crop and flip each.
+        rng = np.random.default_rng([options.seed, predicted_epochs["next"], 1])
+        predicted_epochs["next"] += 1
+        crops = random_crops(train.images, options.crop_size, rng)
+        return predict_images(current, crops, 1), train.target, db_index
 
     ValidationScores, BestSnapshot, Clock, ResultsCSV, Progress = _keras_callbacks()
     updater = BiasUpdater(loss, training_predictions, datasets=datasets, verbose=options.verbose)
     validation = ValidationScores(val_crops, per_image, val.mos)
-    best = BestSnapshot(out, updater, validation, info, datasets)
+    best = BestSnapshot(out, updater, validation, info, datasets, true_biases)
     stopper = EarlyStopping("val_r", "max", options.patience)
     clock = Clock()
     stateful = {"bias": updater, "best": best, "early_stopping": stopper, "clock": clock}
     initial_epoch = RunState.restore(out, model, stateful) if out is not None else 0
+    predicted_epochs["next"] = initial_epoch
     targets = np.stack([train.target, db_index], axis=1)
     sampler = CropSampler(train.images, targets, options.crop_size, options.batch_size,
-                          options.crops_per_image, options.seed, first_epoch=initial_epoch)
+                          options.crops_per_image, options.seed, first_epoch=initial_epoch,
+                          drop_last=options.drop_last)
     callbacks = [validation, updater, best, stopper, clock]
     if options.verbose:
         callbacks.append(Progress(options.epochs, updater))

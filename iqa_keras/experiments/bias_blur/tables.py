@@ -50,6 +50,21 @@ def true_bias(label: str) -> tuple:
     return TRUE_BIASES[key]
 
 
+def reference_biases(labels) -> dict:
+    """``{label: bias}`` in the reference implementation's way: the k-th label to appear gets train_k's bias.
+
+    For the paper's ``iqb_train.csv`` (train_1 .. train_4 in order) this is
+    the same as :func:`true_bias`; for ``iqb_train_mixed.csv``, whose labels
+    first appear as train_mixed_1, _4, _2, _3, train_mixed_4 gets train_2's
+    bias, and so on.
+    """
+    order = list(dict.fromkeys(str(label) for label in labels))
+    if len(order) > len(TRAIN_DATASETS):
+        raise ValueError(f"the reference assigns {len(TRAIN_DATASETS)} biases; the table has {len(order)} "
+                         f"datasets ({', '.join(order)})")
+    return {label: TRUE_BIASES[TRAIN_DATASETS[k]] for k, label in enumerate(order)}
+
+
 def seed_scheme(train_names, val_names, count: int = SAMPLES_PER_SPLIT, sigma_range=SIGMA_RANGE):
     """The paper's tables for any lists of references: (train, val) DataFrames.
 
