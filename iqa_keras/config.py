@@ -366,7 +366,7 @@ def _check_choices(config: Config) -> None:
 
 def monitor_names(config: Config) -> list[str]:
     """The epoch-log figures a run of ``config`` writes, which ``train.monitor`` may name."""
-    names = ["val_main", "val_srcc", "val_plcc", "val_krcc", "val_rmse", "loss", "lr"]
+    names = ["val_main", "val_srcc", "val_plcc", "val_krcc", "val_rmse", "val_loss", "loss", "lr"]
     if len(config.data.datasets) > 1:
         names += [f"val_{label}_{figure}" for label in config.labels for figure in ("srcc", "plcc", "krcc", "rmse")]
     if config.optimizer.backbone_learning_rate is not None or config.train.freeze_backbone_epochs:
