@@ -35,10 +35,10 @@ import tensorflow as tf
 
 from ...registry import FR_METRICS
 from .colour import rgb_to_yiq
-from .downsample import average_downsample, wang_downsample_factor
 from .filters import gradient_magnitude
 from .metric import ClassicalMetric, check_pair
 from .phase_congruency import phase_congruency
+from .ssim import wang_downsample
 
 SCHARR_X = np.array([[3.0, 0.0, -3.0], [10.0, 0.0, -10.0], [3.0, 0.0, -3.0]]) / 16.0
 T1, T2, T3, T4 = 0.85, 160.0, 200.0, 200.0
@@ -51,14 +51,7 @@ def _similarity(a, b, constant):
 
 
 def _downsample(images):
-    images = tf.convert_to_tensor(images, tf.float32)
-    height, width = images.shape[1], images.shape[2]
-    if height is not None and width is not None:
-        factor = wang_downsample_factor(int(height), int(width))
-    else:
-        shape = tf.shape(images)
-        factor = wang_downsample_factor(shape[1], shape[2])
-    return average_downsample(images, factor, padding="zero")
+    return wang_downsample(images, padding="zero")
 
 
 def fsim(reference, distorted, chromatic: bool = False):

@@ -45,8 +45,8 @@ SSIM_MIN_SIZE = WINDOW_SIZE
 MS_SSIM_MIN_SIZE = (WINDOW_SIZE - 1) * 2 ** (len(MS_SSIM_WEIGHTS) - 1) + 1  # 161
 
 
-def wang_downsample(images):
-    """Luma ``(batch, H, W, 1)`` -> the same downsampled by Wang's automatic factor (symmetric borders)."""
+def wang_downsample(images, padding: str = "symmetric"):
+    """``(batch, H, W, C)`` -> the same downsampled by Wang's automatic factor (``padding``: the border rule)."""
     images = tf.convert_to_tensor(images, tf.float32)
     height, width = images.shape[1], images.shape[2]
     if height is not None and width is not None:
@@ -54,7 +54,7 @@ def wang_downsample(images):
     else:
         shape = tf.shape(images)
         factor = wang_downsample_factor(shape[1], shape[2])
-    return average_downsample(images, factor, padding="symmetric")
+    return average_downsample(images, factor, padding=padding)
 
 
 def ssim(reference, distorted, downsample: bool = True):
