@@ -1,0 +1,62 @@
+"""Texture-weighted pooling of patch scores: weights against scipy's Sobel, scores against hand-weighted means."""
+import numpy as np
+import pytest
+import tensorflow as tf
+from scipy import ndimage
+
+from iqa_keras.model_io import ModelInfo
+from iqa_keras.scoring.pooling import TEXTURE_FLOOR, check_pooling, patch_texture
+from iqa_keras.scoring.scorer import Scorer
+from test_scoring import predict, sensitive_model
+
+LUMA = np.array([0.299, 0.587, 0.114])
+
+
+def scipy_texture(patch: np.ndarray) -> float:
+    """Mean Sobel gradient magnitude (grey levels per pixel) of the patch's luma, interior pixels only."""
+    luma = patch.astype(np.float64) @ LUMA
+    gy, gx = ndimage.sobel(luma, axis=0) / 8.0, ndimage.sobel(luma, axis=1) / 8.0
+    return float(np.hypot(gx, gy)[1:-1, 1:-1].mean()) + TEXTURE_FLOOR
+
+
+def test_texture_of_flat_and_ramp_patches_by_hand():
+    flat = np.full((1, 16, 16, 3), 90, np.uint8)
+    ramp = np.broadcast_to((np.arange(16) * 3.0)[None, None, :, None], (1, 16, 16, 3)).astype(np.uint8)
+    values = patch_texture(tf.constant(np.concatenate([flat, ramp]))).numpy()
+    # flat: no gradient, only the floor; a horizontal ramp of 3 grey levels per pixel: magnitude 3
+    np.testing.assert_allclose(values, [TEXTURE_FLOOR, 3.0 + TEXTURE_FLOOR], rtol=1e-5)
+
+
+def test_texture_matches_scipy_sobel_on_random_patches(rng):
+    patches = rng.integers(0, 256, (3, 24, 20, 3), dtype=np.uint8)
+    expected = [scipy_texture(p) for p in patches]
+    np.testing.assert_allclose(patch_texture(tf.constant(patches)).numpy(), expected, rtol=1e-4)
+
+
+def test_texture_pooling_weighs_each_patch_by_its_reference_texture(rng):
+    model = sensitive_model(0, mean=100.0, std=10.0)
+    ref = rng.integers(0, 256, (40, 70, 3), dtype=np.uint8)
+    ref[:, :35] = 128  # a flat left half: its patches weigh little
+    dist = rng.integers(0, 256, (40, 70, 3), dtype=np.uint8)
+    boxes = [(y, x) for y in (0, 8) for x in (0, 16, 32, 38)]  # stride 16 on 40 x 70 with 32-pixel patches
+    scores = np.array([predict(model, ref[y:y + 32, x:x + 32], dist[y:y + 32, x:x + 32]) for y, x in boxes])
+    weights = np.array([scipy_texture(ref[y:y + 32, x:x + 32]) for y, x in boxes])
+    expected = float((scores * weights).sum() / weights.sum())
+    assert abs(expected - scores.mean()) > 1e-3  # the two poolings differ on this pair
+    scorer = Scorer(model, stride=16, batch_size=3, pooling="texture")
+    assert scorer.score_pair(ref, dist) == pytest.approx(expected, abs=1e-4)
+    assert scorer.patch_scores(ref, dist).score == pytest.approx(expected, abs=1e-4)
+    assert Scorer(model, stride=16, pooling="mean").score_pair(ref, dist) == pytest.approx(scores.mean(), abs=1e-4)
+
+
+def test_default_pooling_is_the_models_recorded_rule_and_members_must_agree(rng):
+    plain = sensitive_model(0)
+    textured = sensitive_model(1)
+    textured.iqa_info = ModelInfo(**{**textured.iqa_info.__dict__, "pooling": "texture"})
+    assert Scorer(plain).pooling == "mean"
+    assert Scorer(textured).pooling == "texture"
+    with pytest.raises(ValueError, match="different poolings"):
+        Scorer([plain, textured])
+    assert Scorer([plain, textured], pooling="mean").pooling == "mean"
+    with pytest.raises(ValueError, match="unknown pooling 'max'"):
+        check_pooling("max")
