@@ -13,7 +13,7 @@ pooling rule:
 * ``mean``: the unweighted mean of the patch scores;
 * ``texture``: weighted by each reference patch's mean gradient magnitude
   (``iqa_keras.scoring.pooling``), and ``texture^2``: by its square;
-* ``worst 30%``: the mean of the lowest 30% of patch scores (percentile
+* ``worst30``: the mean of the worst 30% of patch scores (percentile
   pooling, Moorthy & Bovik 2009);
 * ``median``.
 
@@ -63,14 +63,13 @@ def label_lines(config) -> tuple[dict, dict]:
     return weights, {name: maps[(name, "pooled")] for name in weights}
 
 
-def pooled_scores(patch_scores: list[np.ndarray], textures: list[np.ndarray]) -> dict:
-    rules = {
-        "mean": lambda s, t: s.mean(),
-        "texture": lambda s, t: (s * t).sum() / t.sum(),
-        "texture^2": lambda s, t: (s * t**2).sum() / (t**2).sum(),
-        "worst 30%": lambda s, t: np.sort(s)[: max(1, int(round(0.3 * len(s))))].mean(),
-        "median": lambda s, t: float(np.median(s)),
-    }
+def pooled_scores(patch_scores: list[np.ndarray], textures: list[np.ndarray], higher_is_better: bool) -> dict:
+    """Each candidate rule's image scores; the package's rules (``pool_scores``) and two more for comparison."""
+    from iqa_keras.scoring.pooling import POOLINGS, pool_scores
+
+    rules = {name: (lambda s, t, n=name: pool_scores(n, s, t, higher_is_better)) for name in POOLINGS}
+    rules["texture^2"] = lambda s, t: (s * t**2).sum() / (t**2).sum()
+    rules["median"] = lambda s, t: float(np.median(s))
     return {name: np.array([rule(s, t) for s, t in zip(patch_scores, textures)]) for name, rule in rules.items()}
 
 
@@ -142,7 +141,7 @@ def main(argv=None) -> int:
     sign = 1.0 if info.higher_is_better else -1.0
     print(f"{len(labels)} whole-image pairs; SRCC against the config's label rule (higher is better)")
     print(f"{'pooling':<10}  {'all':>6}  {'within type (median)':>20}")
-    for name, scores in pooled_scores(patch_scores, textures).items():
+    for name, scores in pooled_scores(patch_scores, textures, info.higher_is_better).items():
         overall = stats.spearmanr(sign * scores, labels)[0]
         within = [stats.spearmanr(sign * scores[kinds == t], labels[kinds == t])[0] for t in DISTORTION_TYPES]
         print(f"{name:<10}  {overall:6.4f}  {np.nanmedian(within):20.4f}")

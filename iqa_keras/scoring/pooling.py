@@ -1,4 +1,4 @@
-"""How patch scores become one image score: the plain mean, or a mean weighted by the reference's texture.
+"""How patch scores become one image score: their mean, the mean of the worst 30%, or a texture-weighted mean.
 
 A model that sees an image as patches gives every patch a score; averaging
 them counts a patch of blue sky as much as a patch of foliage, although a
@@ -17,9 +17,11 @@ otherwise (``--pooling``).
 """
 from __future__ import annotations
 
+import numpy as np
 import tensorflow as tf
 
-POOLINGS = ("mean", "texture")
+POOLINGS = ("mean", "texture", "worst30")
+WORST_FRACTION = 0.3
 LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601, as the classical metrics use
 TEXTURE_FLOOR = 1.0  # grey levels per pixel: a perfectly flat patch still counts a little
 
@@ -40,11 +42,25 @@ def patch_texture(patches: tf.Tensor) -> tf.Tensor:
     return tf.reduce_mean(magnitude, axis=[1, 2]) + TEXTURE_FLOOR
 
 
-def patch_weights(pooling: str, reference_patches: tf.Tensor) -> tf.Tensor:
-    """The weight of each patch's score under ``pooling`` (ones for ``"mean"``)."""
+def patch_weights(pooling: str, reference_patches) -> np.ndarray:
+    """The weight of each patch's score under ``pooling`` (texture for ``"texture"``, else ones)."""
     if pooling == "texture":
-        return patch_texture(reference_patches)
-    return tf.ones([tf.shape(reference_patches)[0]], tf.float32)
+        return patch_texture(tf.constant(reference_patches)).numpy().astype(np.float64)
+    return np.ones(len(reference_patches))
 
 
-__all__ = ["POOLINGS", "check_pooling", "patch_texture", "patch_weights"]
+def pool_scores(pooling: str, scores, weights=None, higher_is_better: bool = True) -> float:
+    """One image score from its patch scores (and, for ``"texture"``, their weights)."""
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if scores.size == 0:
+        raise ValueError("pool_scores: no patch scores")
+    if pooling == "texture":
+        return float(np.average(scores, weights=weights))
+    if pooling == "worst30":
+        worst_first = np.sort(scores) if higher_is_better else -np.sort(-scores)
+        return float(worst_first[: max(1, int(round(WORST_FRACTION * scores.size)))].mean())
+    check_pooling(pooling)
+    return float(scores.mean())
+
+
+__all__ = ["POOLINGS", "WORST_FRACTION", "check_pooling", "patch_texture", "patch_weights", "pool_scores"]

@@ -47,7 +47,7 @@ from ..data.pipeline import fit_to_size_numpy
 from ..model_io import ModelInfo, infer_info, load_model
 from ..scales import histogram_moments
 from .patches import ImagePatches, PatchGrid, StackedPatches, patch_grid
-from .pooling import check_pooling, patch_weights
+from .pooling import check_pooling, patch_weights, pool_scores
 from .tta import Augmentation, augment_pairs, resolve_tta
 
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
@@ -148,11 +148,14 @@ class PatchScores:
     scores: np.ndarray  # (grid.count,)
     reference: np.ndarray  # (H, W, 3) uint8
     distorted: np.ndarray
-    weights: np.ndarray | None = None  # (grid.count,) pooling weights; None: plain mean
+    weights: np.ndarray | None = None  # (grid.count,) texture weights; None: plain mean
+    pooling: str = "mean"
+    higher_is_better: bool = True
 
     @property
     def score(self) -> float:
-        return float(np.average(self.scores, weights=self.weights))
+        """The pair's score: its patch scores pooled as the scorer pools them."""
+        return pool_scores(self.pooling, self.scores, self.weights, self.higher_is_better)
 
 
 class _SizeGroup:
@@ -338,9 +341,8 @@ class Scorer:
         pairs = list(pairs)
         pending: collections.deque = collections.deque()
         buffers = {g.size: _PatchBuffer(g.size) for g in self._groups}
-        totals = np.zeros((len(pairs), len(self._groups)))
+        collected = _Collected(len(pairs), len(self._groups))
         remaining = np.zeros((len(pairs), len(self._groups)), dtype=np.int64)
-        counts = np.zeros_like(totals)  # summed pooling weights (patch counts under mean pooling)
         next_to_yield = 0
         lookahead = max(2 * self.batch_size, 2 * self.workers)
         ahead = self.workers  # pairs decoded ahead; set from the image size once one is known
@@ -357,15 +359,15 @@ class Scorer:
                     ref_patches, dist_patches = prepared.patches[group.size]
                     remaining[prepared.index, g] = dist_patches.count
                     buffers[group.size].add(prepared.index, ref_patches, dist_patches)
-                    self._run_full_batches(g, buffers[group.size], totals, counts, remaining, final=False)
+                    self._run_full_batches(g, buffers[group.size], collected, remaining, final=False)
                 del prepared
                 while next_to_yield < len(pairs) and next_to_yield <= consumed and not remaining[next_to_yield].any():
-                    yield self._combine(totals[next_to_yield], counts[next_to_yield])
+                    yield self._combine(collected.pop(next_to_yield))
                     next_to_yield += 1
             for g, group in enumerate(self._groups):
-                self._run_full_batches(g, buffers[group.size], totals, counts, remaining, final=True)
+                self._run_full_batches(g, buffers[group.size], collected, remaining, final=True)
             while next_to_yield < len(pairs):
-                yield self._combine(totals[next_to_yield], counts[next_to_yield])
+                yield self._combine(collected.pop(next_to_yield))
                 next_to_yield += 1
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -387,9 +389,10 @@ class Scorer:
         for i in range(0, grid.count, self.batch_size):
             ref_batch = ref_patches.take(i, min(i + self.batch_size, grid.count))
             scores.append(group.batch_fn(ref_batch, dist_patches.take(i, min(i + self.batch_size, grid.count))).numpy())
-            weights.append(self._weights(ref_batch))
+            weights.append(patch_weights(self.pooling, ref_batch))
         return PatchScores(grid=grid, scores=np.concatenate(scores).astype(np.float64), reference=ref_image,
-                           distorted=dist_image, weights=np.concatenate(weights).astype(np.float64))
+                           distorted=dist_image, weights=np.concatenate(weights), pooling=self.pooling,
+                           higher_is_better=self.higher_is_better)
 
     # ---- one no-reference model: raw outputs and features ----------------------------------
 
@@ -484,27 +487,40 @@ class Scorer:
         source = self.patch_source(image, size)
         return source.take(0, source.count)
 
-    def _run_full_batches(self, g: int, buffer: "_PatchBuffer", totals, weights, remaining, final: bool) -> None:
+    def _run_full_batches(self, g: int, buffer: "_PatchBuffer", collected: "_Collected", remaining,
+                          final: bool) -> None:
         group = self._groups[g]
         while len(buffer) >= self.batch_size or (final and len(buffer)):
             owners, ref_batch, dist_batch = buffer.take(self.batch_size)
             scores = group.batch_fn(ref_batch, dist_batch).numpy().astype(np.float64)
             # A no-reference pair's "reference" patches are its distorted ones (see _prepare).
-            weight = self._weights(ref_batch)
-            np.add.at(totals[:, g], owners, weight * scores)
-            np.add.at(weights[:, g], owners, weight)
+            collected.add(g, owners, scores, patch_weights(self.pooling, ref_batch))
             np.subtract.at(remaining[:, g], owners, 1)
 
-    def _weights(self, ref_batch: np.ndarray) -> np.ndarray:
-        """Pooling weights of a batch of patches (from the reference patches)."""
-        if self.pooling == "mean":
-            return np.ones(len(ref_batch))
-        return patch_weights(self.pooling, ref_batch).numpy().astype(np.float64)
-
-    def _combine(self, totals_row: np.ndarray, counts_row: np.ndarray) -> float:
+    def _combine(self, per_group: list) -> float:
         """Ensemble mean: every member weighs the same; a member's score is its pooled patch score."""
-        weighted = sum(len(group.models) * totals_row[g] / counts_row[g] for g, group in enumerate(self._groups))
+        weighted = sum(len(group.models) * pool_scores(self.pooling, scores, weights, self.higher_is_better)
+                       for group, (scores, weights) in zip(self._groups, per_group))
         return float(weighted / len(self.models))
+
+
+class _Collected:
+    """Patch scores and pooling weights of the pairs not yet pooled, per pair and input-size group."""
+
+    def __init__(self, pairs: int, groups: int):
+        self.groups = groups
+        self.parts: dict[int, list] = {}
+
+    def add(self, g: int, owners: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> None:
+        for owner in np.unique(owners):
+            mine = owners == owner
+            entry = self.parts.setdefault(int(owner), [[] for _ in range(self.groups)])
+            entry[g].append((scores[mine], weights[mine]))
+
+    def pop(self, owner: int) -> list:
+        """``[(scores, weights)]`` per group for one pair, in patch order; forgets the pair."""
+        entry = self.parts.pop(owner)
+        return [(np.concatenate([s for s, _ in part]), np.concatenate([w for _, w in part])) for part in entry]
 
 
 def cosine_distance(a, b) -> float:

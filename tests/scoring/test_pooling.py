@@ -5,7 +5,7 @@ import tensorflow as tf
 from scipy import ndimage
 
 from iqa_keras.model_io import ModelInfo
-from iqa_keras.scoring.pooling import TEXTURE_FLOOR, check_pooling, patch_texture
+from iqa_keras.scoring.pooling import TEXTURE_FLOOR, check_pooling, patch_texture, pool_scores
 from iqa_keras.scoring.scorer import Scorer
 from test_scoring import predict, sensitive_model
 
@@ -60,3 +60,21 @@ def test_default_pooling_is_the_models_recorded_rule_and_members_must_agree(rng)
     assert Scorer([plain, textured], pooling="mean").pooling == "mean"
     with pytest.raises(ValueError, match="unknown pooling 'max'"):
         check_pooling("max")
+
+
+def test_worst30_is_the_mean_of_the_lowest_30_percent_by_hand(rng):
+    scores = np.array([4.0, 1.0, 5.0, 3.0, 2.0, 4.5, 3.5, 2.5, 4.8, 3.9])
+    assert pool_scores("worst30", scores) == pytest.approx((1.0 + 2.0 + 2.5) / 3)  # 30% of 10 patches: 3
+    assert pool_scores("worst30", scores, higher_is_better=False) == pytest.approx((5.0 + 4.8 + 4.5) / 3)
+    assert pool_scores("worst30", [3.0]) == 3.0  # one patch: itself
+    model = sensitive_model(0, mean=100.0, std=10.0)
+    ref = rng.integers(0, 256, (40, 70, 3), dtype=np.uint8)
+    dist = rng.integers(0, 256, (40, 70, 3), dtype=np.uint8)
+    boxes = [(y, x) for y in (0, 8) for x in (0, 16, 32, 38)]
+    patch = np.sort([predict(model, ref[y:y + 32, x:x + 32], dist[y:y + 32, x:x + 32]) for y, x in boxes])
+    expected = patch[:2].mean()  # round(0.3 * 8) = 2 patches
+    scorer = Scorer(model, stride=16, batch_size=3, pooling="worst30")
+    assert scorer.score_pair(ref, dist) == pytest.approx(expected, abs=1e-4)
+    # pairs sharing batches are pooled separately
+    both = scorer.score_pairs([(ref, dist), (dist, ref)])
+    assert both[0] == pytest.approx(expected, abs=1e-4)
