@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-POOLINGS = ("mean", "texture", "worst30")
+from ..config import POOLING_RULES as POOLINGS
 WORST_FRACTION = 0.3
 LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601, as the classical metrics use
 TEXTURE_FLOOR = 1.0  # grey levels per pixel: a perfectly flat patch still counts a little

@@ -78,3 +78,14 @@ def test_worst30_is_the_mean_of_the_lowest_30_percent_by_hand(rng):
     # pairs sharing batches are pooled separately
     both = scorer.score_pairs([(ref, dist), (dist, ref)])
     assert both[0] == pytest.approx(expected, abs=1e-4)
+
+
+def test_config_output_pooling_is_checked_by_name(tmp_path):
+    from iqa_keras.config import ConfigError, load_config
+
+    path = tmp_path / "bad.toml"
+    path.write_text('[output]\npooling = "max"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"output\.pooling: expected one of mean, texture, worst30, got 'max'"):
+        load_config(path)
+    path.write_text('[output]\npooling = "worst30"\n', encoding="utf-8")
+    assert load_config(path).output.pooling == "worst30"
