@@ -5,7 +5,8 @@ A patch model scores a large image as the pooled scores of its patches. This
 script takes the corpus photographs the model's config held out for
 validation (the same content split), distorts each whole photograph (short
 side 512, as in training) by every type and level of the distortion zoo,
-labels each whole-image pair with the config's own label rule (its metric
+labels each whole-image pair with the config's own label rule (over the
+config's ``subset`` of types when it names one) (its metric
 ensemble, each metric mapped by the line fitted on the corpus pairs), scores
 it with the model's patches, and prints SRCC between the labels and each
 pooling rule:
@@ -101,6 +102,8 @@ def main(argv=None) -> int:
     full_reference = info.kind == "fr"
     photos = held_out_photos(config)
     weights, lines = label_lines(config)
+    (section,) = [d for d in config.data.datasets if d.name == "photos"]
+    types = list(section.options.get("subset") or DISTORTION_TYPES)  # a no-reference model's judgeable types
     print(f"{len(photos)} held-out photos: {', '.join(p.stem for p in photos)}", file=sys.stderr)
 
     labels, kinds, patch_scores, textures = [], [], [], []
@@ -109,7 +112,7 @@ def main(argv=None) -> int:
         reference = resize_short_side(read_image(path), args.photo_size)
         grid = patch_grid(*reference.shape[:2], size, args.stride)
         ref_patches = extract_patches(reference, grid)
-        jobs = [("pristine", 0)] + [(t, level) for t in DISTORTION_TYPES for level in range(1, 6)]
+        jobs = [("pristine", 0)] + [(t, level) for t in types for level in range(1, 6)]
         distorted = []
         for t, level in jobs:
             if t == "pristine":
@@ -143,7 +146,7 @@ def main(argv=None) -> int:
     print(f"{'pooling':<10}  {'all':>6}  {'within type (median)':>20}")
     for name, scores in pooled_scores(patch_scores, textures, info.higher_is_better).items():
         overall = stats.spearmanr(sign * scores, labels)[0]
-        within = [stats.spearmanr(sign * scores[kinds == t], labels[kinds == t])[0] for t in DISTORTION_TYPES]
+        within = [stats.spearmanr(sign * scores[kinds == t], labels[kinds == t])[0] for t in types]
         print(f"{name:<10}  {overall:6.4f}  {np.nanmedian(within):20.4f}")
     return 0
 

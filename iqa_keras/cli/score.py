@@ -122,17 +122,26 @@ def cmd_score_no_reference(args: argparse.Namespace) -> int:
     if args.models is None:
         raise ValueError("--nima needs --models naming one NIMA .keras file (e.g. runs/demo_nima/best.keras)")
     path = single_model_path(args.models)
-    scorer = no_reference_scorer(path, mode=args.mode, stride=args.stride, batch_size=args.batch_size)
+    scorer = no_reference_scorer(path, mode=args.mode, stride=args.stride, batch_size=args.batch_size,
+                                 pooling=args.pooling)
+
+    def fields(image, output) -> dict:
+        """The output's fields; under a pooling other than the mean, ``score`` is the pooled patch score."""
+        row = scorer.output_fields(output)
+        if scorer.pooling != "mean" and args.mode == "patches":
+            row["score"] = scorer.score_image(image)
+        return row
+
     rows = []
     bar = ProgressBar(len(images) + len(pairs), unit="images/pairs")
     for index, image in enumerate(images, start=1):
-        rows.append({"image": image, **scorer.output_fields(scorer.outputs(image)[0])})
+        rows.append({"image": image, **fields(image, scorer.outputs(image)[0])})
         bar.update(index)
     for index, (ref, dist) in enumerate(pairs, start=len(images) + 1):
         ref_out, ref_features = scorer.outputs(ref)
         dist_out, dist_features = scorer.outputs(dist)
-        rows.append({"image": dist, "reference": ref, **scorer.output_fields(dist_out),
-                     "reference_score": scorer.output_fields(ref_out)["score"],
+        rows.append({"image": dist, "reference": ref, **fields(dist, dist_out),
+                     "reference_score": fields(ref, ref_out)["score"],
                      "feature_cosine_distance": cosine_distance(ref_features, dist_features)})
         bar.update(index)
     if pairs and images:  # one table: every row gets every column
@@ -142,6 +151,8 @@ def cmd_score_no_reference(args: argparse.Namespace) -> int:
     meta = {"model": str(path), "kind": info.kind, "mode": args.mode, "input_size": scorer.input_size,
             "feature_layer": scorer.feature_layer, "score_scale": info.score_range,
             "higher_is_better": info.higher_is_better,
-            "note": "mean/std/hist_* are on bins 1..10; score is the mean on the training set's MOS scale"}
+            "pooling": scorer.pooling,
+            "note": "mean/std/hist_* are on bins 1..10 (mean over patches); score is on the training set's MOS "
+                    "scale, the patches pooled by the model's pooling rule"}
     _write(args, rows, meta)
     return 0

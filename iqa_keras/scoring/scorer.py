@@ -87,14 +87,15 @@ def single_model_path(path) -> Path:
     return path / "best.keras" if path.is_dir() else path
 
 
-def no_reference_scorer(path, mode: str = "patches", stride: int | None = None, batch_size: int = 8) -> "Scorer":
+def no_reference_scorer(path, mode: str = "patches", stride: int | None = None, batch_size: int = 8,
+                        pooling: str | None = None) -> "Scorer":
     """A ``Scorer`` of one no-reference model (a file, or a run folder's ``best.keras``) for whole images.
 
     ``stride=None`` here means non-overlapping input-size patches (plus one
     aligned to each far edge). The model must have a feature layer; that is
     checked now, before any image is read.
     """
-    scorer = Scorer(single_model_path(path), mode=mode, stride=stride, batch_size=batch_size)
+    scorer = Scorer(single_model_path(path), mode=mode, stride=stride, batch_size=batch_size, pooling=pooling)
     if stride is None:
         scorer.stride = scorer.input_size
     scorer.features_model()
