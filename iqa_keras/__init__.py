@@ -19,7 +19,7 @@ from . import losses, metrics  # noqa: E402  (losses register themselves in LOSS
 from .ranking import load_ranking_network  # noqa: E402
 from .scoring import Scorer  # noqa: E402
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402
 
 __all__ = [
     "ARCHITECTURES",

@@ -542,10 +542,17 @@ def config_from_dict(raw: dict, source: str = "<dict>", text: str = "") -> Confi
 
 
 def load_config(path: str | os.PathLike, overrides: list[str] | None = None) -> Config:
-    """Reads a TOML config file and applies ``--set`` overrides."""
+    """Reads a TOML config file (or a bundled config by name, e.g. ``demo_fr_simple``) and applies ``--set`` overrides."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
+        from .resources import bundled_config, bundled_configs
+
+        name = path.as_posix()
+        bundled = bundled_config(name[len("configs/"):] if name.startswith("configs/") else name)
+        if bundled is None:
+            names = ", ".join(bundled_configs()) or "none found"
+            raise ConfigError(f"config file not found: {path} (nor a bundled config of that name; bundled: {names})")
+        path = bundled
     text = path.read_text(encoding="utf-8")
     try:
         raw = tomllib.loads(text)

@@ -16,10 +16,26 @@ from . import experiment, jpeg_check, models, score, train
 SUBCOMMANDS = (models, train, score, jpeg_check, experiment)
 
 
+def version_text() -> str:
+    """``iqa-keras X (keras Y, tensorflow Z)``: read from the installed metadata, without importing TensorFlow."""
+    from importlib import metadata
+
+    from ..version import __version__
+
+    found = []
+    for name in ("keras", "tensorflow"):
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name} not installed")
+    return f"iqa-keras {__version__} ({', '.join(found)})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="iqa-keras", description="Keras 3 image quality assessment model zoo."
     )
+    parser.add_argument("--version", action="version", version=version_text())
     sub = parser.add_subparsers(dest="command", required=True)
     for module in SUBCOMMANDS:
         module.add_parser(sub)

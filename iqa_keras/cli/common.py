@@ -12,7 +12,7 @@ from ..scoring.tta import TTA_SETS
 
 MODELS_HELP = (
     "a .keras model file, or a folder whose .keras files form an ensemble "
-    "(default: the repository's models/ folder)"
+    "(default: the shipped models/ folder)"
 )
 
 

@@ -29,7 +29,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def print_shipped_models() -> int:
-    """One block per ``.keras`` file under the repository's ``models/`` folder, from its stored ModelInfo."""
+    """One block per ``.keras`` file under the shipped ``models/`` folder, from its stored ModelInfo."""
     from ..model_io import read_info
     from ..scoring.scorer import DEFAULT_MODELS_DIR
 
