@@ -249,6 +249,14 @@ class Scorer:
             by_size.setdefault(int(model.iqa_info.input_size), []).append(model)
         self._groups = [_SizeGroup(size, members, self.augmentations) for size, members in sorted(by_size.items())]
 
+    @classmethod
+    def from_preset(cls, name: str, source=None, **options) -> "Scorer":
+        """A scorer of preset ``name`` (see :mod:`iqa_keras.presets`; ``source``: a preset folder, default
+        the shipped models), checked against its manifest; ``options`` as for ``Scorer``."""
+        from ..presets import from_preset
+
+        return cls(from_preset(name, source), **options)
+
     @property
     def higher_is_better(self) -> bool:
         return bool(self.models[0].iqa_info.higher_is_better)
