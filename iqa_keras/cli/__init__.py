@@ -1,6 +1,6 @@
 """The ``iqa-keras`` command line: one module per subcommand.
 
-``models``, ``train``, ``score``, ``jpeg-check`` and ``experiment`` are
+``models``, ``train``, ``score``, ``jpeg-check``, ``export`` and ``experiment`` are
 subcommands of ``iqa-keras``; ``evaluation_single_image.py`` and
 ``evaluation_ntire.py`` at the repository root call :mod:`.single_image`
 and :mod:`.ntire`. Each module declares its arguments and runs its command;
@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import experiment, jpeg_check, models, score, train
+from . import experiment, export, jpeg_check, models, score, train
 
-SUBCOMMANDS = (models, train, score, jpeg_check, experiment)
+SUBCOMMANDS = (models, train, score, jpeg_check, export, experiment)
 
 
 def version_text() -> str:
