@@ -136,7 +136,7 @@ def spearman_agreement(scores, dmos, higher_is_better: bool) -> float:
     return float(stats.spearmanr(scores, target).statistic)
 
 
-def load_scorers(paths: list[str]) -> list[tuple[str, object]]:
+def load_scorers(paths: list[str], pooling: str | None = None) -> list[tuple[str, object]]:
     from iqa_keras.scoring import Scorer
     from iqa_keras.scoring.scorer import single_model_path
 
@@ -146,7 +146,7 @@ def load_scorers(paths: list[str]) -> list[tuple[str, object]]:
         if not model_path.is_file():
             raise SystemExit(f"live_dev: model not found: {model_path} (a .keras file, or a run folder holding "
                              f"best.keras)")
-        scorers.append((os.fspath(path), Scorer(model_path)))
+        scorers.append((os.fspath(path), Scorer(model_path, pooling=pooling)))
     return scorers
 
 
@@ -226,6 +226,8 @@ def main(argv=None) -> int:
     parser.add_argument("--models", nargs="+", default=[], help=".keras models (or run folders) to score as well")
     parser.add_argument("--metrics", nargs="+", default=None,
                         help="classical metrics to score (default: all registered)")
+    parser.add_argument("--pooling", choices=("mean", "texture", "worst30"), default=None,
+                        help="how the models pool patch scores (default: the rule each model records)")
     parser.add_argument("--json", default=None, help="write the figures to this JSON file")
     parser.add_argument("--seed", type=int, default=0, help="seed of the white noise (default 0)")
     parser.add_argument("--batch-size", type=int, default=5, help="pairs per metric graph call (default 5)")
@@ -245,7 +247,7 @@ def main(argv=None) -> int:
         FR_METRICS.get(name)  # an unknown name fails now, listing the known ones
     shared = Path(args.shared)
     items = load_items(shared)
-    scorers = load_scorers(list(args.model_paths) + list(args.models))
+    scorers = load_scorers(list(args.model_paths) + list(args.models), args.pooling)
     print(f"LIVE R2 development check: {len(items)} pairs from {len({i['reference'] for i in items})} references; "
           f"blur kernel 2 ceil({args.blur_truncate:g} sigma) + 1, {args.blur_border} border; noise seed {args.seed}")
     scores, directions, seconds = score_all(items, shared, metric_names, scorers, args)

@@ -159,10 +159,16 @@ class NimaSection:
 
 @dataclasses.dataclass
 class OutputSection:
-    """``[output]``: where the run folder goes and how often scatter plots are drawn."""
+    """``[output]``: where the run folder goes, how often scatter plots are drawn, and the saved model's pooling.
+
+    ``pooling``: how a scorer pools the saved model's patch scores on larger
+    images (``"mean"``, ``"texture"`` or ``"worst30"``; see
+    :mod:`iqa_keras.scoring.pooling`), recorded in its ``ModelInfo``.
+    """
 
     dir: Optional[str] = None
     plot_every: int = 1
+    pooling: str = "mean"
 
 
 @dataclasses.dataclass
@@ -234,6 +240,7 @@ class Config:
 HISTOGRAM_ARCHITECTURES = ("nima",)
 HISTOGRAM_LOSSES = ("nima", "emd", "chi_square", "moments_mse")
 # No-reference heads: the records lose their references, the pipelines yield single images.
+POOLING_RULES = ("mean", "texture", "worst30")  # patch poolings of iqa_keras.scoring.pooling
 IMAGE_ONLY_ARCHITECTURES = ("nima", "nima_regression")
 
 SECTIONS = {
@@ -360,6 +367,9 @@ def _check_choices(config: Config) -> None:
     if config.train.freeze_backbone_epochs < 0:
         raise ConfigError(f"{src}: train.freeze_backbone_epochs: expected >= 0, got {config.train.freeze_backbone_epochs}")
     _check_schedule_and_sizes(config)
+    if config.output.pooling not in POOLING_RULES:
+        raise ConfigError(f"{src}: output.pooling: expected one of {', '.join(POOLING_RULES)}, "
+                          f"got {config.output.pooling!r}")
     if config.augment.lightness and (len(config.augment.lightness) != 2 or not 0 < config.augment.lightness[0] <= config.augment.lightness[1]):
         raise ConfigError(f"{src}: augment.lightness: expected [low, high] with 0 < low <= high, or [], got {config.augment.lightness!r}")
 

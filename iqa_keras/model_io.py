@@ -35,7 +35,9 @@ class ModelInfo:
     ``higher_is_better`` is the direction of that MOS scale (False for DMOS).
     ``description``, ``label_source`` and ``checks`` describe a shipped model:
     what it is, where its training scores came from, and the figures it was
-    checked on (e.g. ``{"live_dev_srcc_pooled": 0.96}``).
+    checked on (e.g. ``{"live_dev_srcc_pooled": 0.96}``). ``pooling`` is how
+    the scorer turns the model's patch scores into one image score
+    (``"mean"`` or ``"texture"``, see :mod:`iqa_keras.scoring.pooling`).
     """
 
     architecture: str = "unknown"
@@ -51,6 +53,7 @@ class ModelInfo:
     description: str | None = None
     label_source: str | None = None
     checks: dict[str, Any] = dataclasses.field(default_factory=dict)
+    pooling: str = "mean"
 
     def denormalize(self, outputs):
         """Network outputs -> scores on the training set's MOS scale."""

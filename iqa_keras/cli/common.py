@@ -50,6 +50,9 @@ def add_scorer_arguments(parser: argparse.ArgumentParser, default_tta: str) -> N
         f"'identity,rot90,flip_lr,lightness:0.5' (default: {default_tta})",
     )
     parser.add_argument("--stride", type=int, help="patch stride in pixels for larger images (default: input size / 2)")
+    parser.add_argument("--pooling", choices=("mean", "texture", "worst30"),
+                        help="how patch scores become one score: their mean, their mean weighted by the "
+                        "reference's texture, or the mean of the worst 30%% (default: the rule each model records)")
     parser.add_argument("--batch-size", type=int, default=8, help="patch pairs per graph call (default: 8)")
     parser.add_argument("--workers", type=int, default=2, help="image-decoding threads (default: 2)")
 
@@ -69,7 +72,8 @@ def add_pairing_arguments(parser: argparse.ArgumentParser, required: bool) -> No
 def make_scorer(args: argparse.Namespace, **options):
     from ..scoring import Scorer
 
-    options = dict(tta=args.tta, stride=args.stride, batch_size=args.batch_size, workers=args.workers, **options)
+    options = dict(tta=args.tta, stride=args.stride, batch_size=args.batch_size, workers=args.workers,
+                   pooling=getattr(args, "pooling", None), **options)
     if getattr(args, "preset", None):
         return Scorer.from_preset(args.preset, args.preset_dir, **options)
     if getattr(args, "preset_dir", None):

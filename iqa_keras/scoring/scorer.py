@@ -12,7 +12,10 @@ It turns images of any size into scores on the models' MOS scale:
    augmentation at a time (bounded memory), turns a histogram (NIMA) output
    into its mean score, de-normalises each model's output with its
    ``ModelInfo`` and averages over models and augmentations;
-4. average the patch scores of each pair (or image).
+4. pool the patch scores of each pair (or image) into one score: their
+   mean, or their mean weighted by the reference's texture (``pooling``,
+   see :mod:`.pooling`; by default the rule recorded in each model's
+   ``ModelInfo``).
 
 Memory and time grow linearly with the image area: patches are cut from
 the decoded image a batch at a time (never all at once, never re-copied
@@ -45,6 +48,7 @@ from ..model_io import ModelInfo, infer_info, load_model
 from ..resources import shipped_dir
 from ..scales import histogram_moments
 from .patches import ImagePatches, PatchGrid, StackedPatches, patch_grid
+from .pooling import check_pooling, patch_weights, pool_scores
 from .tta import Augmentation, augment_pairs, resolve_tta
 
 DEFAULT_MODELS_DIR = shipped_dir("models")  # the shipped models/ folder, installed or in a checkout
@@ -145,10 +149,14 @@ class PatchScores:
     scores: np.ndarray  # (grid.count,)
     reference: np.ndarray  # (H, W, 3) uint8
     distorted: np.ndarray
+    weights: np.ndarray | None = None  # (grid.count,) texture weights; None: plain mean
+    pooling: str = "mean"
+    higher_is_better: bool = True
 
     @property
     def score(self) -> float:
-        return float(np.mean(self.scores))
+        """The pair's score: its patch scores pooled as the scorer pools them."""
+        return pool_scores(self.pooling, self.scores, self.weights, self.higher_is_better)
 
 
 class _SizeGroup:
@@ -216,11 +224,13 @@ class Scorer:
     half the input size). ``batch_size``: patches per graph call; every
     augmentation of them is stacked in that call. ``workers``: decoding threads.
     ``feature_layer``: the layer whose output :meth:`outputs` returns as the
-    image's features (default "features", else "pooled").
+    image's features (default "features", else "pooled"). ``pooling``: how
+    patch scores become the image's score, ``"mean"`` or ``"texture"`` (see
+    :mod:`.pooling`); None: the rule the members' ``ModelInfo`` records.
     """
 
     def __init__(self, models=None, tta="none", stride=None, batch_size: int = 8, workers: int = 2,
-                 mode: str = "patches", feature_layer: str | None = None):
+                 mode: str = "patches", feature_layer: str | None = None, pooling: str | None = None):
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         if mode not in MODES:
@@ -248,6 +258,7 @@ class Scorer:
         for model in self.models:
             by_size.setdefault(int(model.iqa_info.input_size), []).append(model)
         self._groups = [_SizeGroup(size, members, self.augmentations) for size, members in sorted(by_size.items())]
+        self.pooling = self._resolve_pooling(pooling)
 
     @classmethod
     def from_preset(cls, name: str, source=None, **options) -> "Scorer":
@@ -292,8 +303,21 @@ class Scorer:
         return (
             f"{len(self.models)} model(s) ({', '.join(self.model_names)}); input {sizes}; "
             f"TTA {len(self.augmentations)} cop{'y' if len(self.augmentations) == 1 else 'ies'}; "
-            f"patch stride {stride}"
+            f"patch stride {stride}; {self.pooling} pooling"
         )
+
+    def _resolve_pooling(self, pooling: str | None) -> str:
+        """The pooling asked for, else the one every member records (an error when members disagree)."""
+        if pooling is not None:
+            return check_pooling(pooling)
+        recorded = {getattr(m.iqa_info, "pooling", "mean") for m in self.models}
+        if len(recorded) > 1:
+            raise ValueError(
+                "the ensemble's members record different poolings ("
+                + ", ".join(f"{n}: {m.iqa_info.pooling}" for m, n in zip(self.models, self.model_names))
+                + "); choose one with pooling= (--pooling)"
+            )
+        return check_pooling(recorded.pop(), "ModelInfo.pooling")
 
     # ---- public scoring API -------------------------------------------------------------
 
@@ -326,9 +350,8 @@ class Scorer:
         pairs = list(pairs)
         pending: collections.deque = collections.deque()
         buffers = {g.size: _PatchBuffer(g.size) for g in self._groups}
-        totals = np.zeros((len(pairs), len(self._groups)))
+        collected = _Collected(len(pairs), len(self._groups))
         remaining = np.zeros((len(pairs), len(self._groups)), dtype=np.int64)
-        counts = np.zeros_like(remaining)
         next_to_yield = 0
         lookahead = max(2 * self.batch_size, 2 * self.workers)
         ahead = self.workers  # pairs decoded ahead; set from the image size once one is known
@@ -343,17 +366,17 @@ class Scorer:
                 ahead = int(np.clip(DECODE_AHEAD_PIXELS // max(prepared.pixels, 1), 1, lookahead))
                 for g, group in enumerate(self._groups):
                     ref_patches, dist_patches = prepared.patches[group.size]
-                    remaining[prepared.index, g] = counts[prepared.index, g] = dist_patches.count
+                    remaining[prepared.index, g] = dist_patches.count
                     buffers[group.size].add(prepared.index, ref_patches, dist_patches)
-                    self._run_full_batches(g, buffers[group.size], totals, remaining, final=False)
+                    self._run_full_batches(g, buffers[group.size], collected, remaining, final=False)
                 del prepared
                 while next_to_yield < len(pairs) and next_to_yield <= consumed and not remaining[next_to_yield].any():
-                    yield self._combine(totals[next_to_yield], counts[next_to_yield])
+                    yield self._combine(collected.pop(next_to_yield))
                     next_to_yield += 1
             for g, group in enumerate(self._groups):
-                self._run_full_batches(g, buffers[group.size], totals, remaining, final=True)
+                self._run_full_batches(g, buffers[group.size], collected, remaining, final=True)
             while next_to_yield < len(pairs):
-                yield self._combine(totals[next_to_yield], counts[next_to_yield])
+                yield self._combine(collected.pop(next_to_yield))
                 next_to_yield += 1
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -371,12 +394,14 @@ class Scorer:
         check_same_size(ref_image, dist_image, ref_name, dist_name)
         grid = patch_grid(*ref_image.shape[:2], group.size, self.stride)
         ref_patches, dist_patches = ImagePatches(ref_image, grid), ImagePatches(dist_image, grid)
-        scores = np.concatenate([
-            group.batch_fn(ref_patches.take(i, min(i + self.batch_size, grid.count)),
-                           dist_patches.take(i, min(i + self.batch_size, grid.count))).numpy()
-            for i in range(0, grid.count, self.batch_size)
-        ])
-        return PatchScores(grid=grid, scores=scores.astype(np.float64), reference=ref_image, distorted=dist_image)
+        scores, weights = [], []
+        for i in range(0, grid.count, self.batch_size):
+            ref_batch = ref_patches.take(i, min(i + self.batch_size, grid.count))
+            scores.append(group.batch_fn(ref_batch, dist_patches.take(i, min(i + self.batch_size, grid.count))).numpy())
+            weights.append(patch_weights(self.pooling, ref_batch))
+        return PatchScores(grid=grid, scores=np.concatenate(scores).astype(np.float64), reference=ref_image,
+                           distorted=dist_image, weights=np.concatenate(weights), pooling=self.pooling,
+                           higher_is_better=self.higher_is_better)
 
     # ---- one no-reference model: raw outputs and features ----------------------------------
 
@@ -471,18 +496,40 @@ class Scorer:
         source = self.patch_source(image, size)
         return source.take(0, source.count)
 
-    def _run_full_batches(self, g: int, buffer: "_PatchBuffer", totals, remaining, final: bool) -> None:
+    def _run_full_batches(self, g: int, buffer: "_PatchBuffer", collected: "_Collected", remaining,
+                          final: bool) -> None:
         group = self._groups[g]
         while len(buffer) >= self.batch_size or (final and len(buffer)):
             owners, ref_batch, dist_batch = buffer.take(self.batch_size)
             scores = group.batch_fn(ref_batch, dist_batch).numpy().astype(np.float64)
-            np.add.at(totals[:, g], owners, scores)
+            # A no-reference pair's "reference" patches are its distorted ones (see _prepare).
+            collected.add(g, owners, scores, patch_weights(self.pooling, ref_batch))
             np.subtract.at(remaining[:, g], owners, 1)
 
-    def _combine(self, totals_row: np.ndarray, counts_row: np.ndarray) -> float:
-        """Ensemble mean: every member weighs the same; a member's score is its mean over patches."""
-        weighted = sum(len(group.models) * totals_row[g] / counts_row[g] for g, group in enumerate(self._groups))
+    def _combine(self, per_group: list) -> float:
+        """Ensemble mean: every member weighs the same; a member's score is its pooled patch score."""
+        weighted = sum(len(group.models) * pool_scores(self.pooling, scores, weights, self.higher_is_better)
+                       for group, (scores, weights) in zip(self._groups, per_group))
         return float(weighted / len(self.models))
+
+
+class _Collected:
+    """Patch scores and pooling weights of the pairs not yet pooled, per pair and input-size group."""
+
+    def __init__(self, pairs: int, groups: int):
+        self.groups = groups
+        self.parts: dict[int, list] = {}
+
+    def add(self, g: int, owners: np.ndarray, scores: np.ndarray, weights: np.ndarray) -> None:
+        for owner in np.unique(owners):
+            mine = owners == owner
+            entry = self.parts.setdefault(int(owner), [[] for _ in range(self.groups)])
+            entry[g].append((scores[mine], weights[mine]))
+
+    def pop(self, owner: int) -> list:
+        """``[(scores, weights)]`` per group for one pair, in patch order; forgets the pair."""
+        entry = self.parts.pop(owner)
+        return [(np.concatenate([s for s, _ in part]), np.concatenate([w for _, w in part])) for part in entry]
 
 
 def cosine_distance(a, b) -> float:

@@ -51,6 +51,7 @@ class ScoreTask:
         info.higher_is_better = data.higher_is_better[anchor]
         info.trained_on = list(self.config.labels)
         info.config_text = self.config.text
+        info.pooling = self.config.output.pooling
         if self.config.image_only:
             info.kind = "nr"
         return info
