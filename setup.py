@@ -1,37 +1,22 @@
-"""Packaging for iqa_keras (Keras 3 on the TensorFlow backend)."""
-from pathlib import Path
+"""Build shim: the metadata is in pyproject.toml; this adds the package layout pyproject cannot express.
 
+The shipped models (``models/``) and configs (``configs/``) have one copy in
+the repository, at the top level where the evaluation scripts and the
+documentation name them; a wheel carries them inside the package as
+``iqa_keras/shipped/models`` and ``iqa_keras/shipped/configs`` (see
+``iqa_keras/resources.py``, which finds either).
+"""
 from setuptools import find_packages, setup
 
-HERE = Path(__file__).parent
+SHIPPED = {"iqa_keras.shipped.models": "models", "iqa_keras.shipped.configs": "configs"}
 
 setup(
-    name="iqa_keras",
-    version="0.1.0",
-    description="Keras 3 model zoo for image quality assessment (FR networks, NIMA, IQA losses)",
-    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
-    long_description_content_type="text/markdown",
-    license="Apache-2.0",
-    python_requires=">=3.11",
-    packages=find_packages(include=["iqa_keras", "iqa_keras.*"]),
-    package_data={"iqa_keras": ["ranking/weights/*"]},
-    include_package_data=True,
-    install_requires=[
-        "tensorflow>=2.16",
-        "keras>=3.0",
-        "numpy",
-        "scipy",
-        "pandas",
-        "h5py",
-        "pillow",
-        "scikit-image",
-        "matplotlib",
-    ],
-    extras_require={"test": ["pytest"]},
-    entry_points={"console_scripts": ["iqa-keras=iqa_keras.cli:main"]},
-    classifiers=[
-        "Programming Language :: Python :: 3",
-        "License :: OSI Approved :: Apache Software License",
-        "Topic :: Scientific/Engineering :: Image Recognition",
-    ],
+    packages=find_packages(include=["iqa_keras", "iqa_keras.*"]) + list(SHIPPED),
+    package_dir=SHIPPED,
+    package_data={
+        "iqa_keras": ["ranking/weights/*.weights.h5"],
+        "iqa_keras.shipped.models": ["*.keras", "*/*.keras", "manifest.json", "README.md"],
+        "iqa_keras.shipped.configs": ["*.toml", "*/*.toml"],
+    },
+    include_package_data=False,
 )

@@ -552,20 +552,40 @@ def config_from_dict(raw: dict, source: str = "<dict>", text: str = "") -> Confi
 
 
 def load_config(path: str | os.PathLike, overrides: list[str] | None = None) -> Config:
-    """Reads a TOML config file and applies ``--set`` overrides."""
+    """Reads a TOML config file (or a bundled config by name, e.g. ``demo_fr_simple``) and applies ``--set`` overrides."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
+        from .resources import bundled_config, bundled_configs
+
+        name = path.as_posix()
+        bundled = bundled_config(name[len("configs/"):] if name.startswith("configs/") else name)
+        if bundled is None:
+            names = ", ".join(bundled_configs()) or "none found"
+            raise ConfigError(f"config file not found: {path} (nor a bundled config of that name; bundled: {names})")
+        path = bundled
     text = path.read_text(encoding="utf-8")
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: invalid TOML: {error}") from None
+    recorded = _recorded_overrides(text)  # a run folder's config.toml: the --set values it ran with
+    for assignment in recorded:
+        apply_override(raw, assignment, source=f"{path}: recorded --set")
     for assignment in overrides or []:
         apply_override(raw, assignment)
     if overrides:
-        text += f"\n{OVERRIDES_HEADER}\n" + "".join(f"{OVERRIDE_PREFIX}{a}\n" for a in overrides)
+        if OVERRIDES_HEADER not in text:
+            text += f"\n{OVERRIDES_HEADER}\n"
+        elif not text.endswith("\n"):
+            text += "\n"
+        text += "".join(f"{OVERRIDE_PREFIX}{a}\n" for a in overrides)
     return config_from_dict(raw, source=str(path), text=text)
+
+
+def _recorded_overrides(text: str) -> list[str]:
+    """The ``# --set`` lines after :data:`OVERRIDES_HEADER` (how a run folder's config.toml records them)."""
+    tail = text.split(OVERRIDES_HEADER, 1)[1] if OVERRIDES_HEADER in text else ""
+    return [line[len(OVERRIDE_PREFIX):] for line in tail.splitlines() if line.startswith(OVERRIDE_PREFIX)]
 
 
 # How load_config records --set overrides at the end of a config's text (a run folder's config.toml).
@@ -584,8 +604,6 @@ def config_from_run_text(text: str, source: str) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source}: invalid TOML: {error}") from None
-    tail = text.split(OVERRIDES_HEADER, 1)[1] if OVERRIDES_HEADER in text else ""
-    for line in tail.splitlines():
-        if line.startswith(OVERRIDE_PREFIX):
-            apply_override(raw, line[len(OVERRIDE_PREFIX):])
+    for assignment in _recorded_overrides(text):
+        apply_override(raw, assignment)
     return config_from_dict(raw, source=source, text=text)

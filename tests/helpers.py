@@ -5,6 +5,9 @@ images; only the folder structure and label formats matter there (the
 readers' own tests check the parsing in detail).
 """
 import json
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -178,3 +181,23 @@ def write_pieapp(root: Path, comparisons: int = 1) -> Path:
 
 
 WRITERS = {"tid2008": write_tid, "tid2013": write_tid, "pipal": write_pipal, "pieapp": write_pieapp}
+
+
+# ---------------------------------------------------------------- packaging
+
+# never copied: version control, environments, build leftovers (a stale build/ would leak into the wheel)
+IGNORED = shutil.ignore_patterns(".git", ".venv", "build", "dist", "runs", "*.egg-info", "__pycache__",
+                                 ".pytest_cache", ".tmp-*")
+
+
+def build_wheel(workdir: Path) -> Path:
+    """``pip wheel`` (isolated build, as ``pip install .`` does) of a copy of the checkout; returns the .whl."""
+    source = workdir / "source"
+    shutil.copytree(REPO, source, ignore=IGNORED)
+    out = workdir / "dist"
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(source)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, f"pip wheel failed:\n{done.stdout}\n{done.stderr}"
+    wheels = sorted(out.glob("iqa_keras-*.whl"))
+    assert len(wheels) == 1, wheels
+    return wheels[0]

@@ -5,10 +5,10 @@ public facade above them all and is imported by no module of the package;
 ``iqa_keras/__main__.py`` is ``python -m iqa_keras``, an entry point above the CLI):
 
     cli
-    training, scoring, experiments
+    training, scoring, experiments, export
     config
     architectures, losses, metrics, data, ranking
-    registry, utils, scales, layers, model_io
+    registry, utils, scales, layers, model_io, resources, presets, version
 
 Every ``import`` statement counts, including those inside functions.
 """
@@ -19,10 +19,10 @@ import pytest
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1] / "iqa_keras"
 LAYERS = (
-    ("registry", "utils", "scales", "layers", "model_io"),
+    ("registry", "utils", "scales", "layers", "model_io", "resources", "presets", "version"),
     ("architectures", "losses", "metrics", "data", "ranking"),
     ("config",),
-    ("training", "scoring", "experiments"),
+    ("training", "scoring", "experiments", "export"),
     ("cli",),
 )
 LAYER_OF = {part: level for level, parts in enumerate(LAYERS) for part in parts}

@@ -12,7 +12,7 @@ from ..scoring.tta import TTA_SETS
 
 MODELS_HELP = (
     "a .keras model file, or a folder whose .keras files form an ensemble "
-    "(default: the repository's models/ folder)"
+    "(default: the shipped models/ folder)"
 )
 
 
@@ -40,7 +40,10 @@ def check_outputs(*paths) -> None:
 
 def add_scorer_arguments(parser: argparse.ArgumentParser, default_tta: str) -> None:
     """Options every scoring command shares."""
-    parser.add_argument("--models", help=MODELS_HELP)
+    choice = parser.add_mutually_exclusive_group()
+    choice.add_argument("--models", help=MODELS_HELP)
+    choice.add_argument("--preset", help="a preset name (see `iqa-keras models`), checked against its sha256")
+    parser.add_argument("--preset-dir", help="the folder --preset names a model in (default: the shipped models)")
     parser.add_argument(
         "--tta", default=default_tta,
         help=f"test-time augmentation: {', '.join(TTA_SETS)}, or a custom list such as "
@@ -69,8 +72,24 @@ def add_pairing_arguments(parser: argparse.ArgumentParser, required: bool) -> No
 def make_scorer(args: argparse.Namespace, **options):
     from ..scoring import Scorer
 
-    return Scorer(args.models, tta=args.tta, stride=args.stride, batch_size=args.batch_size, workers=args.workers,
-                  pooling=getattr(args, "pooling", None), **options)
+    options = dict(tta=args.tta, stride=args.stride, batch_size=args.batch_size, workers=args.workers,
+                   pooling=getattr(args, "pooling", None), **options)
+    if getattr(args, "preset", None):
+        return Scorer.from_preset(args.preset, args.preset_dir, **options)
+    if getattr(args, "preset_dir", None):
+        raise ValueError("--preset-dir needs --preset NAME")
+    return Scorer(args.models, **options)
+
+
+def single_model_from_args(args, needed: str):
+    """The one model file ``--preset`` (checked against its manifest) or ``--models`` names; ``needed`` says why one is needed."""
+    if getattr(args, "preset", None):
+        from ..presets import get_preset
+
+        return get_preset(args.preset, args.preset_dir).path
+    if args.models is None:
+        raise ValueError(needed)
+    return args.models
 
 
 def pair_from_args(args):

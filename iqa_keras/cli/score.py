@@ -16,7 +16,7 @@ import sys
 
 from ..scoring.scorer import MODES
 from .common import add_pairing_arguments, add_scorer_arguments, check_outputs, make_scorer, pair_from_args
-from .common import pairs_from_csv
+from .common import pairs_from_csv, single_model_from_args
 from .common import report_missing, score_with_progress
 
 
@@ -67,8 +67,8 @@ def _metric_scorer(args):
     """``--metric``: a classical metric; model options make no sense with it and are refused."""
     from ..scoring.metric_scorer import MetricScorer
 
-    if args.models is not None or args.tta != "none":
-        raise ValueError("--metric scores with a classical metric: drop --models and --tta")
+    if args.models is not None or args.preset is not None or args.tta != "none":
+        raise ValueError("--metric scores with a classical metric: drop --models, --preset and --tta")
     return MetricScorer(args.metric)
 
 
@@ -119,9 +119,8 @@ def cmd_score_no_reference(args: argparse.Namespace) -> int:
         pairs += pairs_from_csv(args.pairs)
     if not images and not pairs:
         raise ValueError("--nima: give images (--image FILE_OR_FOLDER) and/or pairs (--ref/--distorted, --ref-dir/--dist-dir)")
-    if args.models is None:
-        raise ValueError("--nima needs --models naming one NIMA .keras file (e.g. runs/demo_nima/best.keras)")
-    path = single_model_path(args.models)
+    path = single_model_path(single_model_from_args(
+        args, "--nima needs --models naming one NIMA .keras file (e.g. runs/demo_nima/best.keras) or --preset NAME"))
     scorer = no_reference_scorer(path, mode=args.mode, stride=args.stride, batch_size=args.batch_size,
                                  pooling=args.pooling)
 

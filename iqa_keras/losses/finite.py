@@ -20,6 +20,10 @@ def _message(name: str) -> str:
 
 def checked_targets(y_true, name: str):
     """``y_true``, checked to be finite (floating dtypes only)."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return _checked_other_backend(y_true, name)
     import tensorflow as tf
 
     y_true = tf.convert_to_tensor(y_true)
@@ -30,6 +34,19 @@ def checked_targets(y_true, name: str):
             raise ValueError(_message(name))
         return y_true
     return tf.debugging.assert_all_finite(y_true, _message(name))
+
+
+def _checked_other_backend(y_true, name: str):
+    """JAX and others: checked when the values are concrete; a traced (jit-compiled) step is left to training's
+    non-finite-loss stop, as under XLA."""
+    import keras
+
+    if type(y_true).__module__.startswith("jax") and "Tracer" in type(y_true).__name__:
+        return y_true
+    values = keras.ops.convert_to_numpy(y_true)
+    if np.issubdtype(values.dtype, np.floating) and not np.isfinite(values).all():
+        raise ValueError(_message(name))
+    return y_true
 
 
 def require_finite_targets(cls):

@@ -45,12 +45,13 @@ import tensorflow as tf
 from ..data.images import ImageReadError, read_image, to_rgb_uint8
 from ..data.pipeline import fit_to_size_numpy
 from ..model_io import ModelInfo, infer_info, load_model
+from ..resources import shipped_dir
 from ..scales import histogram_moments
 from .patches import ImagePatches, PatchGrid, StackedPatches, patch_grid
 from .pooling import check_pooling, patch_weights, pool_scores
 from .tta import Augmentation, augment_pairs, resolve_tta
 
-DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+DEFAULT_MODELS_DIR = shipped_dir("models")  # the shipped models/ folder, installed or in a checkout
 MODES = ("patches", "center", "resize")
 DECODE_AHEAD_PIXELS = 64_000_000  # decoded but not yet scored: about 190 MB of RGB
 
@@ -105,7 +106,7 @@ def no_reference_scorer(path, mode: str = "patches", stride: int | None = None, 
 def load_models(source=None) -> tuple[list[keras.Model], list[str]]:
     """Models and their names from a path, a list of paths, a model, or a list of models.
 
-    ``None`` means the repository's ``models/`` folder.
+    ``None`` means the shipped ``models/`` folder (see :mod:`iqa_keras.resources`).
     """
     if source is None:
         source = DEFAULT_MODELS_DIR
@@ -215,7 +216,7 @@ class Scorer:
     """Scores pairs (full-reference models) or images (no-reference and NIMA models), alone or as an ensemble.
 
     ``models``: a ``.keras`` path, a folder of them, a Keras model, or a list
-    of those (None: the repository's ``models/`` folder). ``tta``: ``"none"``,
+    of those (None: the shipped ``models/`` folder). ``tta``: ``"none"``,
     ``"geometric"``, ``"ntire"`` or a custom list (see :mod:`.tta`).
     ``mode``: how an image of any size is fed: ``"patches"`` (average over
     input-size patches covering it), ``"center"`` (the central patch) or
@@ -259,6 +260,14 @@ class Scorer:
             by_size.setdefault(int(model.iqa_info.input_size), []).append(model)
         self._groups = [_SizeGroup(size, members, self.augmentations) for size, members in sorted(by_size.items())]
         self.pooling = self._resolve_pooling(pooling)
+
+    @classmethod
+    def from_preset(cls, name: str, source=None, **options) -> "Scorer":
+        """A scorer of preset ``name`` (see :mod:`iqa_keras.presets`; ``source``: a preset folder, default
+        the shipped models), checked against its manifest; ``options`` as for ``Scorer``."""
+        from ..presets import from_preset
+
+        return cls(from_preset(name, source), **options)
 
     @property
     def higher_is_better(self) -> bool:

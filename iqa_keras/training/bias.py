@@ -323,6 +323,7 @@ class BiasUpdater(keras.callbacks.Callback):
                 constraint_points=constraint_points(getattr(self.loss, "constraint_grid", None)),
             )
             self.loss.set_biases(biases)
+            recompile_steps(self.model)
         biases = self.loss.get_biases(count)
         for d, label in enumerate(labels):
             for k in range(4):
@@ -334,6 +335,22 @@ class BiasUpdater(keras.callbacks.Callback):
     def set_state(self, state: dict) -> None:
         self.started_epoch = state.get("started_epoch")
         self.loss.set_biases(state["biases"])
+        if self.model is not None:
+            recompile_steps(self.model)
+
+
+def recompile_steps(model) -> None:
+    """Makes new loss biases count in the next training and evaluation steps.
+
+    TensorFlow's step functions read the biases variable at every call. JAX's
+    compiled steps carry only the model's and optimizer's variables as state;
+    the loss's biases are compiled in as constants, so the steps are rebuilt
+    (one compilation per bias update, i.e. per epoch).
+    """
+    if keras.backend.backend() == "tensorflow" or model is None:
+        return
+    model.make_train_function(force=True)
+    model.make_test_function(force=True)
 
 
 # --------------------------------------------------------------------------- pipelines

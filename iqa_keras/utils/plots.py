@@ -1,25 +1,30 @@
-"""Every figure the tools draw (matplotlib, Agg backend, written atomically)."""
+"""Every figure the tools draw (matplotlib, written atomically as PNG).
+
+Figures are ``matplotlib.figure.Figure`` objects drawn straight to PNG, not
+through ``pyplot``: importing this module leaves the process's Matplotlib
+backend alone (a notebook keeps its inline backend) and keeps no figure open.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from .atomic import atomic_path
 
-from .atomic import atomic_path  # noqa: E402
+
+def subplots(nrows: int = 1, ncols: int = 1, figsize=None, **options):
+    """``(figure, axes)`` like ``pyplot.subplots``, without pyplot's global state."""
+    figure = Figure(figsize=figsize)
+    return figure, figure.subplots(nrows, ncols, **options)
 
 
 def save_figure(figure, path) -> Path:
     """Saves a figure as PNG under a temporary name, then renames it."""
     path = Path(path)
-    try:
-        with atomic_path(path, suffix=".png") as temporary:
-            figure.savefig(temporary, dpi=110, bbox_inches="tight")
-    finally:
-        plt.close(figure)
+    with atomic_path(path, suffix=".png") as temporary:
+        figure.savefig(temporary, dpi=110, bbox_inches="tight")
     return path
 
 
@@ -27,7 +32,7 @@ def scatter_predictions(predictions, targets, path, title: str = "", db=None,
                         units: str = "standardised") -> Path:
     """Predicted score against MOS, one colour per dataset, with the identity line."""
     predictions, targets = np.ravel(predictions), np.ravel(targets)
-    figure, axis = plt.subplots(figsize=(5, 5))
+    figure, axis = subplots(figsize=(5, 5))
     groups = [(None, np.ones_like(targets, bool))] if db is None else [
         (name, np.asarray(db) == name) for name in sorted(set(np.asarray(db).tolist()))
     ]
@@ -59,7 +64,7 @@ def _history_panel(axis, epochs, history: list[dict], keys, ylabel: str) -> None
 def learning_curves(history: list[dict], path) -> Path:
     """Training/validation loss and validation SRCC/PLCC per epoch."""
     epochs = [row["epoch"] + 1 for row in history]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    figure, (left, right) = subplots(1, 2, figsize=(10, 4))
     _history_panel(left, epochs, history, ("loss", "val_loss"), "loss")
     _history_panel(right, epochs, history, ("val_srcc", "val_plcc", "val_krcc"), "correlation")
     return save_figure(figure, path)
@@ -67,7 +72,7 @@ def learning_curves(history: list[dict], path) -> Path:
 
 def plot_pair_result(reference, distorted, score: float, path, label: str = "IQA Score") -> Path:
     """The two images side by side with the score in the distorted image's title (the NTIRE 2021 reference's result.png)."""
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 5.2))
+    figure, (left, right) = subplots(1, 2, figsize=(10, 5.2))
     left.imshow(reference)
     left.set_title("Reference Image")
     right.imshow(distorted)
@@ -98,7 +103,7 @@ def plot_patch_heatmap(
     from matplotlib.patches import Rectangle
 
     patch_scores = np.ravel(patch_scores)
-    figure, axis = plt.subplots(figsize=(7, 6.2))
+    figure, axis = subplots(figsize=(7, 6.2))
     axis.imshow(distorted)
     low, high = float(patch_scores.min()), float(patch_scores.max())
     if high - low < 1e-9:
@@ -130,7 +135,7 @@ def plot_patch_heatmap(
 
 def nima_distributions(pred_means, true_means, pred_stds, true_stds, path, title: str = "") -> Path:
     """NIMA: histograms of predicted and true mean scores (left) and standard deviations (right), bins 1..10."""
-    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    figure, (left, right) = subplots(1, 2, figsize=(10, 4))
     mean_edges = np.linspace(1.0, 10.0, 37)
     std_high = float(max(np.max(true_stds), np.max(pred_stds), 1e-3))
     std_edges = np.linspace(0.0, std_high * 1.05, 30)
@@ -150,7 +155,7 @@ def nima_distributions(pred_means, true_means, pred_stds, true_stds, path, title
 
 def jpeg_check_figure(qualities, scores, names, path, title: str = "") -> Path:
     """JPEG check: each image's predicted score against the JPEG quality it was encoded at."""
-    figure, axis = plt.subplots(figsize=(6.5, 4.5))
+    figure, axis = subplots(figsize=(6.5, 4.5))
     for name, values in zip(names, scores):
         axis.plot(qualities, values, marker="o", linewidth=1, label=name)
     axis.set_xlabel("JPEG quality")

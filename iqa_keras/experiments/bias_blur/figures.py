@@ -16,7 +16,6 @@ def draw_figures(out: Path, unbiased: bool = False) -> list[Path]:
     snapshot_path = Path(out) / "best_snapshot.npz"
     if not snapshot_path.is_file():
         return []
-    plt = plots.plt
     snapshot = np.load(snapshot_path)
     datasets = [str(d) for d in snapshot["datasets"]]
     epoch = int(snapshot["epoch"]) + 1
@@ -26,7 +25,7 @@ def draw_figures(out: Path, unbiased: bool = False) -> list[Path]:
     written = []
     for d, label in enumerate(datasets):
         mask = db_index == d
-        figure, axis = plt.subplots(figsize=(5, 4.5))
+        figure, axis = plots.subplots(figsize=(5, 4.5))
         axis.scatter(predictions[mask], targets[mask], s=14, alpha=0.7, label="training images")
         if unbiased:  # --unbiased: the MOS were not biased
             truth = IDENTITY_BIAS
@@ -44,7 +43,7 @@ def draw_figures(out: Path, unbiased: bool = False) -> list[Path]:
         axis.grid(alpha=0.3)
         written.append(plots.save_figure(figure, Path(out) / f"bias_{label}.png"))
     val_predictions, val_mos = snapshot["val_predictions"], snapshot["val_mos"]
-    figure, axis = plt.subplots(figsize=(5, 4.5))
+    figure, axis = plots.subplots(figsize=(5, 4.5))
     axis.scatter(val_mos, val_predictions, s=14, alpha=0.7)
     axis.plot(grid, grid, color="grey", linestyle="--", linewidth=1)
     r = float(np.corrcoef(val_predictions, val_mos)[0, 1]) if np.ptp(val_predictions) > 0 else 0.0
