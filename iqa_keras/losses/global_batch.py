@@ -35,14 +35,45 @@ def replicas_in_sync() -> int:
     return 1 if context is None else int(context.num_replicas_in_sync)
 
 
+def _replica_device(value) -> str:
+    """The device of this replica's collectives: the value's, or the worker's only device.
+
+    (Under MultiWorkerMirroredStrategy with one device per worker, tensors in
+    the training step carry no device, and a collective needs one.)
+    """
+    if value.device:
+        return value.device
+    devices = tf.distribute.get_strategy().extended.worker_devices
+    return devices[0] if len(devices) == 1 else ""
+
+
 def gather_batch(value):
     """``value`` of every replica, concatenated along the batch axis (in replica order).
 
-    ``all_gather`` forgets the static shape; the dimensions after the batch
-    axis are put back, as a loss may read them (the bias-aware loss's target columns).
+    The gradient with respect to this replica's ``value`` is its rows of the
+    sum over replicas of the gradients with respect to the gathered batch.
+    The dimensions after the batch axis keep their static sizes (a loss may
+    read them, as the bias-aware loss reads its target columns).
     """
-    gathered = tf.distribute.get_replica_context().all_gather(value, axis=0)
-    return tf.ensure_shape(gathered, [None, *value.shape[1:]])
+    context = tf.distribute.get_replica_context()
+    device = _replica_device(value)
+
+    @tf.custom_gradient
+    def gather(local):
+        with tf.device(device):
+            local = tf.identity(local)
+            gathered = context.all_gather(local, axis=0)
+            sizes = context.all_gather(tf.shape(local)[:1], axis=0)
+
+        def gradient(upstream):
+            with tf.device(device):
+                total = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.identity(upstream))
+                start = tf.reduce_sum(sizes[: context.replica_id_in_sync_group])
+                return total[start: start + tf.shape(local)[0]]
+
+        return tf.ensure_shape(gathered, [None, *value.shape[1:]]), gradient
+
+    return gather(value)
 
 
 class GlobalBatchLoss(keras.losses.Loss):
