@@ -62,7 +62,7 @@ def _relay(stream, prefix: str, out) -> None:
 
 def start_workers(command: list[str], count: int, env: dict | None = None, prefix_output: bool = True) -> list:
     """Starts ``count`` workers running ``command``; returns their ``Popen`` objects (worker 0 first)."""
-    processes, relays = [], []
+    processes = []
     for index, tf_config in enumerate(tf_configs(count)):
         piped = prefix_output and index > 0
         process = subprocess.Popen(
@@ -73,7 +73,7 @@ def start_workers(command: list[str], count: int, env: dict | None = None, prefi
             relay = threading.Thread(target=_relay, args=(process.stdout, f"[worker {index}] ", sys.stdout),
                                      daemon=True)
             relay.start()
-            relays.append(relay)
+            process.relay = relay  # joined once the process exits, so its last lines are not lost
         processes.append(process)
     return processes
 
@@ -106,6 +106,10 @@ def wait_for_workers(processes, timeout: float | None = None) -> int:
                 stop(processes)
                 return failed[0]
             if all(code == 0 for code in codes):
+                for process in processes:
+                    relay = getattr(process, "relay", None)
+                    if relay is not None:
+                        relay.join(timeout=10)
                 return 0
             if deadline is not None and time.time() > deadline:
                 stop(processes)
