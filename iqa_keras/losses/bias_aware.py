@@ -18,6 +18,7 @@ from keras import ops
 
 from ..layers import PACKAGE
 from ..registry import LOSSES
+from .global_batch import GlobalBatchLoss
 
 BIAS_FUNCTIONS = ("first_order", "third_order")
 _IDENTITY_BIAS = np.array([0.0, 1.0, 0.0, 0.0])
@@ -25,7 +26,7 @@ _IDENTITY_BIAS = np.array([0.0, 1.0, 0.0, 0.0])
 
 @LOSSES.register("bias_aware")
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class BiasAwareLoss(keras.losses.Loss):
+class BiasAwareLoss(GlobalBatchLoss):
     """``(f_d(ŷ) - y)^2 + mse_weight * (ŷ - y)^2`` per sample, f_d the dataset's bias.
 
     How the dataset index travels and how the biases are estimated is
@@ -50,6 +51,9 @@ class BiasAwareLoss(keras.losses.Loss):
     predictions (None, the default).
     ``max_datasets``: rows of the coefficient variable. ``biases``: initial
     coefficients (rows of [b0, b1, b2, b3]), identity by default.
+    ``global_batch``: under several replicas, the mean over the global batch
+    (default; exact also when the replicas' shares differ in size) or Keras'
+    mean of the replicas' means (see :mod:`.global_batch`).
     The options other than ``mse_weight`` are read by :class:`BiasUpdater`.
     """
 
@@ -65,11 +69,12 @@ class BiasAwareLoss(keras.losses.Loss):
         constraint_grid: Sequence[float] | None = None,
         max_datasets: int = 16,
         biases=None,
+        global_batch: bool = True,
         name: str = "bias_aware",
         reduction: str = "sum_over_batch_size",
         dtype=None,
     ):
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        super().__init__(global_batch=global_batch, name=name, reduction=reduction, dtype=dtype)
         if bias_fun not in BIAS_FUNCTIONS:
             raise ValueError(f"bias_fun: expected one of {', '.join(BIAS_FUNCTIONS)}, got {bias_fun!r}")
         if float(mse_weight) < 0:

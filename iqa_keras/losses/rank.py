@@ -6,6 +6,7 @@ from keras import ops
 
 from ..layers import PACKAGE
 from ..registry import LOSSES
+from .global_batch import GlobalBatchLoss
 
 
 def flat(values):
@@ -34,7 +35,7 @@ def rank_groups(batch_size, width: int = 16):
 
 @LOSSES.register("surrogate_spearman")
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class SurrogateSpearman(keras.losses.Loss):
+class SurrogateSpearman(GlobalBatchLoss):
     """Differentiable rank loss: ``mean((R(y) - R(y_pred))^2)`` with R the frozen 16-wide ranking network.
 
     For two 16-vectors, Spearman's rho = 1 - 6 sum d^2 / (16 (16^2 - 1)), so
@@ -42,7 +43,9 @@ class SurrogateSpearman(keras.losses.Loss):
     divides by 42.5 so the value approximates ``1 - rho`` directly.
     Any batch size >= 2 works: see :func:`rank_groups` for how a batch is cut
     into groups of 16 (overlapping last group; a batch below 16 is padded by
-    repeating its members). The value is the mean over all groups.
+    repeating its members). The value is the mean over all groups. Under a
+    tf.distribute strategy the groups are cut from the global batch
+    (``global_batch=False``: from each replica's share; see :mod:`.global_batch`).
 
     ``ranking_network``: a Keras model (batch, 16) -> (batch, 16), or None for
     the shipped pretrained one; ``weights``: a ``.weights.h5`` file for the
@@ -53,9 +56,9 @@ class SurrogateSpearman(keras.losses.Loss):
 
     width = 16
 
-    def __init__(self, ranking_network=None, weights=None, normalize: bool = False,
+    def __init__(self, ranking_network=None, weights=None, normalize: bool = False, global_batch: bool = True,
                  reduction="sum_over_batch_size", name="surrogate_spearman", dtype=None):
-        super().__init__(reduction=reduction, name=name, dtype=dtype)
+        super().__init__(global_batch=global_batch, reduction=reduction, name=name, dtype=dtype)
         if ranking_network is None:
             from ..ranking.weights import load_ranking_network
 

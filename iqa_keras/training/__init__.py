@@ -6,7 +6,8 @@
 * :mod:`.callbacks`: checkpoints, early stopping, history, plots, resume state;
 * :mod:`.optimizers`: Adam / two-rate Adam and the learning-rate schedules;
 * :mod:`.bias`: the bias-aware loss's per-dataset bias fitting and its callback;
-* :mod:`.strategy`: the tf.distribute strategy; :mod:`.evaluate`: the final figures.
+* :mod:`.strategy`: the tf.distribute strategy and what each worker does under it;
+  :mod:`.launch`: local worker processes for ``--workers N``; :mod:`.evaluate`: the final figures.
 """
 from .data import PreparedData, make_pipelines, prepare_data  # noqa: F401
 from .run import build_compiled_model, train  # noqa: F401

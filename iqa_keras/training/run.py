@@ -13,6 +13,12 @@ killed save dealt with, so a run stopped by a config or data error leaves
 no folder behind. A loss that turns NaN or infinite stops the run at once,
 with the folder still at its last finished epoch.
 
+Under ``train.strategy = "multi_worker"`` every worker runs ``train()`` with
+the same config and run folder: the strategy is made before anything else,
+all workers resume from the run folder's state, only the chief writes it
+(the others write their copies to a temporary folder, removed at the end),
+and only the chief evaluates the best model and writes ``metrics.json``.
+
 What differs between a score model, a histogram (NIMA) model and a
 bias-aware run lives in the task object (:mod:`.tasks`); several
 ``[[data.datasets]]`` each keep their own score standardisation, and
@@ -21,6 +27,8 @@ bias-aware run lives in the task object (:mod:`.tasks`); several
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,7 +44,7 @@ from ..utils.paths import check_output_dir
 from .callbacks import BestModelCheckpoint, EarlyStopping, EpochPlots, HistoryCSV, RunState, StopOnNonFiniteLoss
 from .data import make_pipelines, prepare_data
 from .optimizers import make_optimizer, schedule_callbacks
-from .strategy import make_strategy
+from .strategy import adapt_to_workers, make_strategy, shard_by_worker, worker_label, writes_run_folder
 from .tasks import task_for
 
 
@@ -80,9 +88,13 @@ def _same_config(stored_text: str, config: Config, stored_path: Path) -> bool:
         return False
 
 
-def _check_run_folder(run_dir: Path, config: Config) -> bool:
-    """A run folder belongs to one config: resuming with another is an error. True when there is a run to resume."""
-    check_output_dir(run_dir)
+def _check_run_folder(run_dir: Path, config: Config, writer: bool = True) -> bool:
+    """A run folder belongs to one config: resuming with another is an error. True when there is a run to resume.
+
+    ``writer``: this process writes the folder (a worker other than the chief only reads it).
+    """
+    if writer:
+        check_output_dir(run_dir)
     stored = run_dir / "config.toml"
     if stored.is_file() and (run_dir / RunState.STATE).is_file():
         if not _same_config(stored.read_text(encoding="utf-8"), config, stored):
@@ -106,55 +118,73 @@ def _open_run_folder(run_dir: Path, config: Config, resuming: bool) -> None:
 
 def train(config: Config, run_dir: str | Path | None = None) -> Path:
     """Runs (or resumes) the training the config describes; returns the run folder."""
+    # First: a multi-worker strategy must exist before any other TensorFlow work (tf.data included).
+    strategy = make_strategy(config.train.strategy)
+    writer = writes_run_folder(strategy)
+    worker = worker_label(strategy)
     run_dir = Path(run_dir or config.run_dir())
-    resuming = _check_run_folder(run_dir, config)
+    resuming = _check_run_folder(run_dir, config, writer)
     keras.utils.set_random_seed(config.train.seed)
 
     task = task_for(config)
     data = task.prepare(prepare_data(config))
     pipelines = make_pipelines(config, data)
     counts = ", ".join(f"{role} {len(df)}" for role, df in data.records.items())
-    print(f"Run folder {run_dir}; pairs: {counts}")
+    print(f"Run folder {run_dir}; pairs: {counts}" + (f" ({worker})" if worker else ""))
 
-    model = build_compiled_model(config, make_strategy(config.train.strategy))
-    info = model.iqa_info = task.model_info(model, data)
-    metrics_cb = EpochMetrics(pipelines["val"], prefix="val", **task.epoch_metrics_options(data))
-    checkpoint = BestModelCheckpoint(run_dir / "best.keras", config.train.monitor, config.train.monitor_mode, info)
-    stopper = EarlyStopping(config.train.monitor, config.train.monitor_mode, config.train.early_stopping_patience)
-    train_pipeline, task_callbacks = task.fit_inputs(model, data, pipelines)
-    stateful = {"checkpoint": checkpoint, "early_stopping": stopper, **task_callbacks}
-    initial_epoch = RunState.restore(run_dir, model, stateful)
-    _open_run_folder(run_dir, config, resuming)
-    callbacks = [
-        StopOnNonFiniteLoss(),
-        *schedule_callbacks(config, model),
-        *task_callbacks.values(),  # before the callbacks that log and save their state
-        metrics_cb,
-        checkpoint,
-        stopper,
-        EpochPlots(run_dir / "plots", metrics_cb, run_dir / "history.csv", config.output.plot_every),
-        HistoryCSV(run_dir / "history.csv", initial_epoch),
-        RunState(run_dir, stateful),
-    ]
-    stopped = stopper.patience > 0 and stopper.wait >= stopper.patience
-    if initial_epoch:
-        print(f"Resuming after epoch {initial_epoch} of {config.train.epochs}")
-    if initial_epoch < config.train.epochs and not stopped:
-        started = time.time()
-        model.fit(
-            train_pipeline,
-            epochs=config.train.epochs,
-            initial_epoch=initial_epoch,
-            steps_per_epoch=config.train.steps_per_epoch,
-            # The NTIRE 2021 reference kept the epoch of lowest validation loss: "val_loss" asks Keras for it.
-            validation_data=pipelines["val"] if config.train.monitor == "val_loss" else None,
-            callbacks=callbacks,
-            shuffle=False,  # the pipeline shuffles, seeded
-            verbose=config.train.verbose,
-        )
-        print(f"Training took {time.time() - started:.0f} s")
-    else:
-        print("Run already complete; re-evaluating the best model")
+    # A worker other than the chief writes its callbacks' files to a temporary folder, never to run_dir.
+    out_dir = run_dir if writer else Path(tempfile.mkdtemp(prefix="iqa-keras-worker-"))
+    try:
+        model = build_compiled_model(config, strategy)
+        info = model.iqa_info = task.model_info(model, data)
+        metrics_cb = EpochMetrics(pipelines["val"], prefix="val", **task.epoch_metrics_options(data))
+        checkpoint = BestModelCheckpoint(out_dir / "best.keras", config.train.monitor, config.train.monitor_mode,
+                                         info)
+        stopper = EarlyStopping(config.train.monitor, config.train.monitor_mode,
+                                config.train.early_stopping_patience)
+        train_pipeline, task_callbacks = task.fit_inputs(model, data, pipelines)
+        adapt_to_workers(model, strategy, train_pipeline.element_spec)
+        stateful = {"checkpoint": checkpoint, "early_stopping": stopper, **task_callbacks}
+        initial_epoch = RunState.restore(run_dir, model, stateful)  # every worker resumes from the chief's state
+        if writer:
+            _open_run_folder(run_dir, config, resuming)
+        callbacks = [
+            StopOnNonFiniteLoss(),
+            *schedule_callbacks(config, model),
+            *task_callbacks.values(),  # before the callbacks that log and save their state
+            metrics_cb,
+            checkpoint,
+            stopper,
+            EpochPlots(out_dir / "plots", metrics_cb, out_dir / "history.csv", config.output.plot_every),
+            HistoryCSV(out_dir / "history.csv", initial_epoch),
+            RunState(out_dir, stateful),
+        ]
+        stopped = stopper.patience > 0 and stopper.wait >= stopper.patience
+        if initial_epoch:
+            print(f"Resuming after epoch {initial_epoch} of {config.train.epochs}")
+        if initial_epoch < config.train.epochs and not stopped:
+            started = time.time()
+            model.fit(
+                shard_by_worker(train_pipeline, strategy),
+                epochs=config.train.epochs,
+                initial_epoch=initial_epoch,
+                steps_per_epoch=config.train.steps_per_epoch,
+                # The NTIRE 2021 reference kept the epoch of lowest validation loss: "val_loss" asks Keras for it.
+                validation_data=(shard_by_worker(pipelines["val"], strategy)
+                                 if config.train.monitor == "val_loss" else None),
+                callbacks=callbacks,
+                shuffle=False,  # the pipeline shuffles, seeded
+                verbose=config.train.verbose,
+            )
+            print(f"Training took {time.time() - started:.0f} s")
+        else:
+            print("Run already complete; re-evaluating the best model")
+    finally:
+        if not writer:
+            shutil.rmtree(out_dir, ignore_errors=True)
+    if not writer:
+        print(f"{worker}: done; the chief writes {run_dir}")
+        return run_dir
 
     results = task.evaluate(load_model(run_dir / "best.keras"), data, pipelines, run_dir)
     results["best_epoch"] = None if checkpoint.best_epoch is None else checkpoint.best_epoch + 1
