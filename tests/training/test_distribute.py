@@ -75,11 +75,11 @@ SCRIPT = textwrap.dedent(
 
 # name: (loss, samples, global batch, loss options, SGD learning rate or None for the config's Adam)
 CASES = {
-    "mse": ("mse", 16, 8, {}, None),
     "fr_loss_spearman": ("fr_loss", 37, 16, {"spearman_factor": 0.1}, None),
     "fr_loss_spearman_per_replica": ("fr_loss", 37, 16, {"spearman_factor": 0.1, "global_batch": False}, None),
 }
-MORE_CASES = {  # the other batch-level losses: slow (about a minute each on a busy 2-core machine)
+MORE_CASES = {  # MSE and the other batch-level losses: slow (about a minute each on a busy 2-core machine)
+    "mse": ("mse", 16, 8, {}, None),
     "pearson": ("pearson", 37, 16, {}, 1e-4),
     "bias_aware": ("bias_aware", 37, 16, {"mse_weight": 0.5}, None),
 }
@@ -108,9 +108,8 @@ def check_match(name, case):
     assert case["max_weight_diff"] < TOLERANCE.get(name, 1e-5)
 
 
-@pytest.mark.parametrize("name", ["mse", "fr_loss_spearman"])
-def test_mirrored_matches_default_strategy(figures, name):
-    check_match(name, figures[name])
+def test_mirrored_matches_default_strategy_with_the_seed_loss(figures):
+    check_match("fr_loss_spearman", figures["fr_loss_spearman"])
 
 
 def test_per_replica_batch_loss_differs(figures):

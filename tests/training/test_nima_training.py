@@ -270,6 +270,7 @@ def test_reference_nima_configs_build_their_data(tmp_path, rng):
     assert (np.asarray(images) == 0).mean() < 0.05
 
 
+@pytest.mark.slow  # about 30 s of training
 def test_phases_give_the_frozen_epoch_its_own_rate(tmp_path, embedded_cache):
     """optimizer.phases: the frozen first epoch at 1e-3, then 1e-4 (the backbone at 3x the head's rate)."""
     from iqa_keras.training import train

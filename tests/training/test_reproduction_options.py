@@ -22,6 +22,7 @@ def _pieapp_sections(root, **changes):
     return sections
 
 
+@pytest.mark.slow  # about 18 s of training
 def test_per_comparison_pieapp_trains_from_a_config(tmp_path):
     """aggregate = "none" (one row per labelled comparison) passes the duplicate check and trains."""
     from iqa_keras.config import load_config
