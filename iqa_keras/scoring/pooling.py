@@ -21,8 +21,8 @@ import numpy as np
 import tensorflow as tf
 
 from ..config import POOLING_RULES as POOLINGS
+from ..metrics.classical.colour import rgb_to_luma
 WORST_FRACTION = 0.3
-LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601, as the classical metrics use
 TEXTURE_FLOOR = 1.0  # grey levels per pixel: a perfectly flat patch still counts a little
 
 
@@ -35,8 +35,7 @@ def check_pooling(pooling: str, where: str = "pooling") -> str:
 
 def patch_texture(patches: tf.Tensor) -> tf.Tensor:
     """``(N, S, S, 3)`` RGB patches (0..255) -> ``(N,)`` mean Sobel gradient magnitude of their luma, plus a floor."""
-    patches = tf.cast(patches, tf.float32)
-    luma = tf.reduce_sum(patches * tf.constant(LUMA, tf.float32), axis=-1, keepdims=True)
+    luma = rgb_to_luma(patches)  # the classical metrics' BT.601 luma
     edges = tf.image.sobel_edges(luma)[:, 1:-1, 1:-1, 0, :] / 8.0  # interior only; /8: the kernel's gain
     magnitude = tf.sqrt(tf.reduce_sum(tf.square(edges), axis=-1))
     return tf.reduce_mean(magnitude, axis=[1, 2]) + TEXTURE_FLOOR

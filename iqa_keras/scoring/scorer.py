@@ -351,7 +351,7 @@ class Scorer:
         pairs = list(pairs)
         pending: collections.deque = collections.deque()
         buffers = {g.size: _PatchBuffer(g.size) for g in self._groups}
-        collected = _Collected(len(pairs), len(self._groups))
+        collected = _Collected(len(self._groups))
         remaining = np.zeros((len(pairs), len(self._groups)), dtype=np.int64)
         next_to_yield = 0
         lookahead = max(2 * self.batch_size, 2 * self.workers)
@@ -517,7 +517,7 @@ class Scorer:
 class _Collected:
     """Patch scores and pooling weights of the pairs not yet pooled, per pair and input-size group."""
 
-    def __init__(self, pairs: int, groups: int):
+    def __init__(self, groups: int):
         self.groups = groups
         self.parts: dict[int, list] = {}
 

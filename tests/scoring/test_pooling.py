@@ -4,12 +4,13 @@ import pytest
 import tensorflow as tf
 from scipy import ndimage
 
+from iqa_keras.metrics.classical.colour import LUMA_WEIGHTS
 from iqa_keras.model_io import ModelInfo
 from iqa_keras.scoring.pooling import TEXTURE_FLOOR, check_pooling, patch_texture, pool_scores
 from iqa_keras.scoring.scorer import Scorer
 from test_scoring import predict, sensitive_model
 
-LUMA = np.array([0.299, 0.587, 0.114])
+LUMA = np.array(LUMA_WEIGHTS)  # BT.601 luma, the convention of the package's classical metrics
 
 
 def scipy_texture(patch: np.ndarray) -> float:
