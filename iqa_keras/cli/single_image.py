@@ -44,7 +44,7 @@ def cmd_single_image(args: argparse.Namespace) -> int:
         grid = patch_scores.grid
         plots.plot_patch_heatmap(
             dist, grid.boxes, patch_scores.scores, coverage_map(grid, patch_scores.scores), args.heatmap,
-            higher_is_better=scorer.higher_is_better,
+            higher_is_better=scorer.higher_is_better, pooled=(f"{scorer.pooling}-pooled", patch_scores.score),
         )
         print(f"heatmap: {args.heatmap} ({grid.count} patches of {grid.size} px, stride {grid.stride})",
               file=sys.stderr)

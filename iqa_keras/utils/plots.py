@@ -91,6 +91,7 @@ def plot_patch_heatmap(
     higher_is_better: bool = True,
     label: str = "score",
     max_labels: int = 64,
+    pooled: tuple[str, float] | None = None,
 ) -> Path:
     """Per-patch scores drawn over the distorted image.
 
@@ -99,6 +100,8 @@ def plot_patch_heatmap(
     each pixel (``iqa_keras.scoring.patches.coverage_map``), overlaid half-transparent.
     Each patch is outlined and, for up to ``max_labels`` patches, its score is
     written at its centre. Green means better quality in either score direction.
+    ``pooled``: (rule, image score) for the title, when the patches were not
+    pooled by their plain mean.
     """
     from matplotlib.patches import Rectangle
 
@@ -128,7 +131,8 @@ def plot_patch_heatmap(
     colorbar.update_ticks()
     direction = "higher is better" if higher_is_better else "lower is better"
     colorbar.set_label(f"patch {label} ({direction})")
-    axis.set_title(f"{len(patch_scores)} patches, mean {label}: {float(patch_scores.mean()):.{max(decimals, 2)}f}")
+    rule, value = pooled if pooled is not None else ("mean", float(patch_scores.mean()))
+    axis.set_title(f"{len(patch_scores)} patches, {rule} {label}: {value:.{max(decimals, 2)}f}")
     axis.axis("off")
     return save_figure(figure, path)
 
