@@ -138,6 +138,7 @@ class TrainSection:
     steps_per_epoch: Optional[int] = None  # None: one pass over the training pairs
     verbose: int = 2
     freeze_backbone_epochs: int = 0  # NIMA: first epochs with the backbone frozen (its rate 0)
+    tensorboard: bool = False  # TensorBoard logs (the epoch logs, validation SRCC/PLCC included) in RUN/tensorboard
 
 
 @dataclasses.dataclass
@@ -548,7 +549,18 @@ def config_from_dict(raw: dict, source: str = "<dict>", text: str = "") -> Confi
     _resolve_task_defaults(config, raw)
     _check_signatures(config)
     _check_monitor(config)
+    _check_tensorboard(config)
     return config
+
+
+def _check_tensorboard(config: Config) -> None:
+    """``train.tensorboard`` needs the tensorboard package (TensorFlow's summaries are written through it)."""
+    import importlib.util
+
+    if config.train.tensorboard and importlib.util.find_spec("tensorboard") is None:
+        raise ConfigError(
+            f"{config.source}: train.tensorboard = true needs the tensorboard package, which is not installed: "
+            "pip install \"iqa_keras[tensorboard]\" (or pip install tensorboard)")
 
 
 def load_config(path: str | os.PathLike, overrides: list[str] | None = None) -> Config:

@@ -205,6 +205,58 @@ class BackbonePreprocess(layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+class LocalContrastNormalize(layers.Layer):
+    """Divisive normalisation of each colour channel: ``(x - mu) / (sigma + constant)``.
+
+    ``mu`` and ``sigma`` are the local mean and standard deviation over a
+    Gaussian window (standard deviation ``sigma_window``, ``radius`` pixels
+    either side, borders mirrored as scipy's ``mode="reflect"``). These are the
+    MSCN coefficients of BRISQUE (Mittal et al. 2012; window 7 x 7, 7/6,
+    constant 1 on the 0-255 scale) and the input normalisation of Kang et al.
+    2014's CNN for no-reference IQA: they remove the scene's local brightness
+    and contrast, so that a network trained on few scenes sees the statistics
+    that distortions change (blur smooths them, noise roughens flat regions)
+    rather than the content. Input: uint8-range RGB floats.
+    """
+
+    def __init__(self, sigma_window: float = 7.0 / 6.0, radius: int = 3, constant: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        if float(sigma_window) <= 0 or int(radius) < 1 or float(constant) <= 0:
+            raise ValueError(
+                "LocalContrastNormalize: sigma_window and constant must be positive and radius at least 1, got "
+                f"sigma_window={sigma_window}, radius={radius}, constant={constant}")
+        self.sigma_window, self.radius, self.constant = float(sigma_window), int(radius), float(constant)
+
+    def _kernel(self, channels: int):
+        import numpy as np
+
+        offsets = np.arange(-self.radius, self.radius + 1, dtype="float64")
+        line = np.exp(-0.5 * (offsets / self.sigma_window) ** 2)
+        line /= line.sum()
+        window = np.outer(line, line)[:, :, None, None]
+        return ops.convert_to_tensor(np.tile(window, (1, 1, channels, 1)), dtype=self.compute_dtype)
+
+    def _blur(self, x, kernel):
+        r = self.radius
+        padded = ops.pad(x, ((0, 0), (r, r), (r, r), (0, 0)), mode="symmetric")
+        return ops.depthwise_conv(padded, kernel, strides=1, padding="valid")
+
+    def call(self, x):
+        x = ops.cast(x, self.compute_dtype)
+        kernel = self._kernel(x.shape[-1])
+        mean = self._blur(x, kernel)
+        variance = ops.relu(self._blur(x * x, kernel) - mean * mean)
+        return (x - mean) / (ops.sqrt(variance) + self.constant)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "sigma_window": self.sigma_window, "radius": self.radius,
+                "constant": self.constant}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class StandardizeScores(layers.Layer):
     """``(x - mean(x)) / sqrt(var(x) + epsilon)`` over the last axis, per vector.
 

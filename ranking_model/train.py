@@ -19,6 +19,9 @@ from iqa_keras.ranking import SHIPPED_WEIGHTS, evaluate_ranking_network, format_
 
 
 def main(argv=None) -> int:
+    from iqa_keras.utils.logs import show_messages
+
+    show_messages()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", default="runs/ranking16.weights.h5",
                         help=f"weights file to write (.weights.h5); the shipped one is {SHIPPED_WEIGHTS}")

@@ -9,6 +9,7 @@ per-epoch RMSE. Images are a few dozen pixels; models are 32 px ``fr_simple``.
 """
 import csv
 import json
+import logging
 import math
 import os
 import stat
@@ -296,14 +297,14 @@ def test_pairs_csv_and_dataset_csv_with_a_byte_order_mark(model_path, tmp_path, 
 
 
 # ---------------------------------------------------------------- 11: resuming with the flags in another order
-def test_resume_accepts_the_same_set_flags_in_another_order(finished_run, demo_config, capsys):
+def test_resume_accepts_the_same_set_flags_in_another_order(finished_run, demo_config, caplog):
     from iqa_keras.training import train
 
     with pytest.raises(ConfigError, match="a run of a different config"):
         train(load_config(demo_config, ["train.seed=4", "train.batch_size=8"]), finished_run)
-    capsys.readouterr()
-    train(load_config(demo_config, ["train.batch_size=8", "train.seed=3"]), finished_run)
-    assert "Run already complete" in capsys.readouterr().out
+    with caplog.at_level(logging.INFO, logger="iqa_keras"):
+        train(load_config(demo_config, ["train.batch_size=8", "train.seed=3"]), finished_run)
+    assert "Run already complete" in caplog.text
 
 
 # ---------------------------------------------------------------- 12: no preparation step any more
@@ -395,7 +396,7 @@ def test_training_stops_on_a_non_finite_loss_and_stays_resumable(demo_config, tm
     assert saved and all(np.isfinite(np.asarray(v, dtype=np.float64)).all() for v in saved)
     assert cli_main(["train", str(demo_config), "--out", str(run_dir), *flags]) == 1  # resumes from epoch 1
     out = capsys.readouterr()
-    assert "Resuming after epoch 1 of 3" in out.out and "in epoch 2" in out.err
+    assert "Resuming after epoch 1 of 3" in out.err and "in epoch 2" in out.err
 
 
 # ---------------------------------------------------------------- 16: models with several outputs
@@ -424,15 +425,16 @@ def test_a_config_or_data_error_leaves_no_run_folder(demo_config, tmp_path, caps
     assert not run_dir.exists()
 
 
-def test_temporary_files_of_a_killed_save_are_removed_on_the_next_run(finished_run, demo_config, capsys):
+def test_temporary_files_of_a_killed_save_are_removed_on_the_next_run(finished_run, demo_config, caplog):
     from iqa_keras.training import train
 
     stale = [finished_run / ".tmp-k1ll3d.keras", finished_run / "plots" / ".tmp-half.png"]
     for path in stale:
         path.write_bytes(b"half")
-    train(load_config(demo_config, ["train.seed=3", "train.batch_size=8"]), finished_run)
+    with caplog.at_level(logging.INFO, logger="iqa_keras"):
+        train(load_config(demo_config, ["train.seed=3", "train.batch_size=8"]), finished_run)
     assert not any(path.exists() for path in stale)
-    assert "left by an interrupted save" in capsys.readouterr().out
+    assert "left by an interrupted save" in caplog.text
 
 
 # ---------------------------------------------------------------- 18: units of the per-epoch RMSE

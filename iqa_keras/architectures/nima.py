@@ -13,7 +13,11 @@ then Dropout, an extra Dense "features" layer (ReLU) and one linear output.
 Backbones are built with random weights, or loaded from a local weights file
 the user names (``weights = "/path/to/..._no_top.h5"``); nothing is ever
 downloaded, and ``weights = "imagenet"`` is an error that says how to supply
-the file. ``bn_momentum`` replaces the momentum of the backbone's
+the file. ``normalize = "local_contrast"`` replaces the ImageNet preprocessing
+by local contrast normalisation (MSCN; Kang et al. 2014 trained a no-reference
+CNN on it), which takes the scene's brightness and contrast out of the input:
+a backbone trained from scratch on few photographs then learns the statistics
+that distortions change rather than the scenes. ``bn_momentum`` replaces the momentum of the backbone's
 BatchNormalization layers: the applications use 0.99-0.999, which needs
 thousands of steps before the moving statistics (used at inference) match a
 backbone trained from scratch; 0.9 suits short runs on a CPU.
@@ -25,7 +29,7 @@ from pathlib import Path
 import keras
 from keras import layers
 
-from ..layers import BackbonePreprocess
+from ..layers import BackbonePreprocess, LocalContrastNormalize
 from ..registry import ARCHITECTURES
 
 # Backbone name -> (preprocessing mode of its keras.applications module, accepts ``alpha``).
@@ -121,11 +125,28 @@ def build_backbone(backbone: str, input_size: int, alpha: float = 1.0, weights=N
     return model
 
 
-def _trunk(input_size, backbone, alpha, weights, bn_momentum, dropout):
+NORMALIZATIONS = ("backbone", "local_contrast")
+
+
+def _input_layer(backbone: str, normalize: str):
+    """The layer between raw RGB and the backbone: its own preprocessing, or local contrast normalisation."""
+    if normalize not in NORMALIZATIONS:
+        raise ValueError(f"NIMA: normalize must be one of {', '.join(NORMALIZATIONS)}, got {normalize!r}")
+    mode = BACKBONES.get(backbone, ("tf", False))[0]
+    if normalize == "backbone":
+        return BackbonePreprocess(mode, name="preprocess")
+    if mode == "none":
+        raise ValueError(
+            f"NIMA: normalize = \"local_contrast\" needs a backbone without its own input rescaling; {backbone} "
+            "rescales its input inside itself")
+    return LocalContrastNormalize(name="preprocess")
+
+
+def _trunk(input_size, backbone, alpha, weights, bn_momentum, dropout, normalize="backbone"):
     if not 0.0 <= float(dropout) < 1.0:
         raise ValueError(f"NIMA: dropout must be in [0, 1), got {dropout}")
     image = keras.Input((int(input_size), int(input_size), 3), name="image")
-    x = BackbonePreprocess(BACKBONES.get(backbone, ("tf", False))[0], name="preprocess")(image)
+    x = _input_layer(backbone, normalize)(image)
     x = build_backbone(backbone, input_size, alpha, weights, bn_momentum)(x)
     pooled = layers.GlobalAveragePooling2D(name="pooled")(x)
     return image, layers.Dropout(float(dropout), name="dropout")(pooled)
@@ -133,28 +154,30 @@ def _trunk(input_size, backbone, alpha, weights, bn_momentum, dropout):
 
 @ARCHITECTURES.register("nima")
 def build_nima(input_size=224, backbone="MobileNetV2", alpha=1.0, weights=None, dropout=0.75,
-               bn_momentum=None) -> keras.Model:
+               bn_momentum=None, normalize="backbone") -> keras.Model:
     """NIMA: backbone, global average pooling, Dropout(``dropout``), Dense(10, softmax).
 
     ``backbone``: a name of :data:`BACKBONES`; ``alpha``: width of MobileNet*;
-    ``weights``: None (random) or a local no-top weights file of the backbone.
+    ``weights``: None (random) or a local no-top weights file of the backbone;
+    ``normalize``: "backbone" (its ImageNet preprocessing) or "local_contrast"
+    (:class:`~iqa_keras.layers.LocalContrastNormalize`, for backbones trained from scratch).
     Output (B, 10): the predicted distribution over scores 1..10.
     """
-    image, x = _trunk(input_size, backbone, alpha, weights, bn_momentum, dropout)
+    image, x = _trunk(input_size, backbone, alpha, weights, bn_momentum, dropout, normalize)
     histogram = layers.Dense(BINS, activation="softmax", name="histogram")(x)
     return keras.Model(image, histogram, name="nima")
 
 
 @ARCHITECTURES.register("nima_regression")
 def build_nima_regression(input_size=224, backbone="MobileNetV2", alpha=1.0, weights=None, dropout=0.75,
-                          bn_momentum=None, features=256) -> keras.Model:
+                          bn_momentum=None, features=256, normalize="backbone") -> keras.Model:
     """The regression variant of the Keras NIMA reproduction: backbone, pooling, Dropout, Dense(``features``, ReLU) "features", Dense(1).
 
     Output (B, 1): the (standardised) MOS, trained like any no-reference regression.
     """
     if int(features) < 1:
         raise ValueError(f"nima_regression: features must be a positive layer width, got {features}")
-    image, x = _trunk(input_size, backbone, alpha, weights, bn_momentum, dropout)
+    image, x = _trunk(input_size, backbone, alpha, weights, bn_momentum, dropout, normalize)
     x = layers.Dense(int(features), activation="relu", name="features")(x)
     score = layers.Dense(1, name="score")(x)
     return keras.Model(image, score, name="nima_regression")

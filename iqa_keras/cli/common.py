@@ -18,8 +18,10 @@ MODELS_HELP = (
 
 def run(prog: str, func, args) -> int:
     """Runs a command; an error becomes one line on stderr (see :mod:`.errors`) and its exit status."""
+    from ..utils.logs import show_messages
     from .errors import report
 
+    show_messages()
     try:
         return func(args)
     except KeyboardInterrupt:

@@ -21,11 +21,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import os
-import sys
 from pathlib import Path
 
 from .records import raise_problems, record_names
+
+logger = logging.getLogger(__name__)
 
 CHECK_VERSION = 1  # bump when decoding changes (an old verdict may no longer hold)
 CACHE_FOLDER = "image_checks"
@@ -75,7 +77,7 @@ def _save_folder(cache: Path, folder: str, files: dict) -> None:
     try:
         atomic_write_text(_cache_file(cache, folder), text)
     except OSError as error:  # a read-only cache costs time on the next run, nothing else
-        print(f"note: image-check cache not written ({error})", file=sys.stderr)
+        logger.warning(f"image-check cache not written ({error})")
 
 
 def _error_text(error: BaseException) -> str:
@@ -100,8 +102,8 @@ def _decode(paths: list[str]) -> dict[str, ImageVerdict]:
     if len(paths) >= _PROGRESS_FROM:
         from ..utils.progress import ProgressBar
 
-        print(f"Checking {len(paths)} images (each is decoded once; the verdicts are cached)", file=sys.stderr)
-        progress = ProgressBar(len(paths), unit="images")
+        logger.info(f"Checking {len(paths)} images (each is decoded once; the verdicts are cached)")
+        progress = ProgressBar.for_messages(len(paths), unit="images")
     verdicts = {}
     for path, (height, width) in dataset.as_numpy_iterator():
         verdicts[path.decode("utf-8")] = ImageVerdict(int(height), int(width))

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -44,6 +45,8 @@ from PIL import Image
 from ..registry import FR_METRICS
 from .images import is_image_file, read_image
 from .records import make_records
+
+logger = logging.getLogger(__name__)
 
 VERSION = 1
 LEVELS = (1, 2, 3, 4, 5)
@@ -164,6 +167,17 @@ def _generate(folder: Path, photos, photo_size, crop_size, crops_per_photo, dist
               progress=None) -> None:
     from .distortions import DISTORTION_TYPES, distort
 
+    if progress is None:  # the default: a line, then a progress bar on stderr
+        from ..utils.progress import ProgressBar
+
+        logger.info(f"Building the pairs of {len(photos)} photographs ({crops_per_photo} crops each, "
+                    f"{len(distortions)} distortions x {len(levels)} levels) in {folder.parent}; this happens "
+                    "once, later runs read the cache")
+        bar = ProgressBar.for_messages(len(photos), unit="photos")
+
+        def progress(done, total):
+            bar.update(done)
+
     (folder / "reference").mkdir(parents=True)
     (folder / "distorted").mkdir()
     rows = []
@@ -235,14 +249,20 @@ def cache_metrics(folder: Path, names, batch_size: int = 16) -> None:
     missing = [name for name in dict.fromkeys(names) if not (folder / f"metric_{name}.csv").is_file()]
     if not missing:
         return
+    from ..utils.progress import ProgressBar
+
     everything = with_pristine(pd.read_csv(folder / "pairs.csv"))
     values = {name: np.empty(len(everything)) for name in missing}
+    logger.info(f"Computing {', '.join(missing)} on the {len(everything)} pairs of {folder.name}; "
+                "this happens once, the values are cached beside the pairs")
+    progress = ProgressBar.for_messages(len(everything), unit="pairs")
     for start in range(0, len(everything), batch_size):
         chunk = everything.iloc[start:start + batch_size]
         refs = np.stack([read_image(folder / p) for p in chunk["ref"]])
         dists = np.stack([read_image(folder / p) for p in chunk["dist"]])
         for name in missing:
             values[name][start:start + len(chunk)] = compute_metric(name, refs, dists, batch_size=batch_size)
+        progress.update(start + len(chunk))
     for name in missing:
         with tempfile.NamedTemporaryFile("w", dir=folder, prefix=".tmp-", suffix=".csv", delete=False) as handle:
             temporary = Path(handle.name)

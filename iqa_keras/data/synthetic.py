@@ -34,6 +34,7 @@ nominal 0.3 + 0.05 * level (not a measured spread).
 from __future__ import annotations
 
 import io
+import logging
 import os
 import shutil
 import tempfile
@@ -44,6 +45,8 @@ import pandas as pd
 from PIL import Image
 
 from .records import make_records
+
+logger = logging.getLogger(__name__)
 
 VERSION = 2
 DEFAULT_SIZE = 288
@@ -192,10 +195,16 @@ def _write_png(path: Path, image: np.ndarray) -> None:
 
 
 def _generate(folder: Path, size: int, seed: int) -> None:
+    from ..utils.progress import ProgressBar
+
     (folder / "reference").mkdir(parents=True)
     (folder / "distorted").mkdir()
     rows = []
-    for index, (name, image) in enumerate(embedded_contents(size).items()):
+    contents = embedded_contents(size)
+    logger.info(f"Building the embedded set ({len(contents)} photos x {len(DISTORTIONS)} distortions x 5 levels, "
+                f"{size} px) in {folder.parent}; this happens once, later runs read the cache")
+    progress = ProgressBar.for_messages(len(contents) * len(DISTORTIONS) * 5, unit="pairs")
+    for index, (name, image) in enumerate(contents.items()):
         _write_png(folder / "reference" / f"{name}.png", image)
         for d_index, distortion in enumerate(DISTORTIONS):
             for level in range(1, 6):
@@ -207,6 +216,7 @@ def _generate(folder: Path, size: int, seed: int) -> None:
                     "mos": round(synthetic_mos(distortion, level), 6), "mos_std": 0.3 + 0.05 * level,
                     "content": f"embedded:{name}", "distortion": distortion, "level": level,
                 })
+                progress.update(len(rows))
     pd.DataFrame(rows).to_csv(folder / "labels.csv", index=False)
     (folder / "README.txt").write_text(
         f"iqa_keras embedded synthetic IQA set v{VERSION} (size {size}, seed {seed}).\n"

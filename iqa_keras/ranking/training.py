@@ -1,6 +1,7 @@
 """Training the ranking network on score vectors generated on the fly; keeps the best validation weights."""
 from __future__ import annotations
 
+import logging
 import math
 import os
 import sys
@@ -9,6 +10,8 @@ from pathlib import Path
 
 from .data import make_rank_dataset
 from .weights import build_ranking_network, save_ranking_weights
+
+logger = logging.getLogger(__name__)
 
 
 def train_ranking_network(
@@ -63,8 +66,7 @@ def train_ranking_network(
                 self.best = val
                 save_ranking_weights(self.model, output)
                 if verbose:
-                    print(f"epoch {epoch + 1}: val MAE {val:.4f} is the best so far; weights written to {output}",
-                          flush=True)
+                    logger.info(f"epoch {epoch + 1}: val MAE {val:.4f} is the best so far; weights written to {output}")
 
     class Timer(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
@@ -72,9 +74,8 @@ def train_ranking_network(
 
         def on_epoch_end(self, epoch, logs=None):
             if verbose:
-                print(f"epoch {epoch + 1}/{epochs}: {time.time() - self.start:.0f} s elapsed, "
-                      f"lr {float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)):.2e}",
-                      flush=True)
+                logger.info(f"epoch {epoch + 1}/{epochs}: {time.time() - self.start:.0f} s elapsed, "
+                            f"lr {float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)):.2e}")
 
     history = model.fit(
         train,

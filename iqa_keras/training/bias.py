@@ -40,6 +40,7 @@ otherwise the first estimate waits for the network to memorise offsets.
 """
 from __future__ import annotations
 
+import logging
 import math
 from typing import Callable, Sequence
 
@@ -51,6 +52,8 @@ from ..losses.bias_aware import BIAS_FUNCTIONS, BiasAwareLoss, resolve_anchor
 from ..metrics.callback import predict_batch
 from ..metrics.correlation import pearson_r as _pearson_r
 from ..scales import normalise_scores
+
+logger = logging.getLogger(__name__)
 
 IDENTITY = np.array([0.0, 1.0, 0.0, 0.0])
 MONOTONE_SAMPLES = 101  # points of the domain where f'(x) >= 0 is enforced
@@ -313,8 +316,8 @@ class BiasUpdater(keras.callbacks.Callback):
         if not self.started and r > self.r_th:
             self.started_epoch = epoch
             if self.verbose:
-                print(f"\nBiasUpdater: training r {r:.3f} > r_th {self.r_th:g} at epoch {epoch + 1}: "
-                      "estimating the dataset biases from now on")
+                logger.info(f"BiasUpdater: training r {r:.3f} > r_th {self.r_th:g} at epoch {epoch + 1}: "
+                            "estimating the dataset biases from now on")
         if self.started:
             biases = estimate_biases(
                 predictions, mos, db_index, count, self.bias_fun, self.anchor_index,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import math
 from pathlib import Path
 
@@ -19,6 +20,8 @@ import numpy as np
 from ..model_io import ModelInfo, save_model
 from ..utils import plots
 from ..utils.atomic import atomic_path, atomic_write_text
+
+logger = logging.getLogger(__name__)
 
 
 def _improved(value: float, best: float | None, mode: str) -> bool:
@@ -106,7 +109,7 @@ class EarlyStopping(keras.callbacks.Callback):
         else:
             self.wait += 1
             if self.wait >= self.patience:
-                print(f"Early stopping: {self.monitor} has not improved for {self.wait} epochs.")
+                logger.info(f"Early stopping: {self.monitor} has not improved for {self.wait} epochs.")
                 self.model.stop_training = True
 
     def get_state(self):

@@ -1,6 +1,7 @@
 """The final figures of a run: the best model on the validation (and test) records, overall and per dataset."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,8 @@ from ..data.histogram_targets import HISTOGRAM_COLUMNS
 from ..metrics import correlation_report, format_nima_report, nima_report
 from ..scales import histogram_moments
 from ..utils import plots
+
+logger = logging.getLogger(__name__)
 
 FIGURES = ("srcc", "plcc", "krcc", "rmse")
 EVALUATED_ROLES = ("val", "test")
@@ -79,5 +82,5 @@ def evaluate_histograms(model, data, pipelines: dict, scales: dict, modes: dict,
         plots.nima_distributions(pred_mean, true_mean, pred_std, true_std,
                                  Path(run_dir) / "plots" / f"nima_distributions_{role}.png",
                                  title=f"{role}: predicted vs true histograms")
-        print(format_nima_report(report, title=f"NIMA {role}"))
+        logger.info(format_nima_report(report, title=f"NIMA {role}"))
     return results

@@ -27,8 +27,11 @@ models did when their base layers were set to non-trainable.
 from __future__ import annotations
 
 import keras
+import logging
 
 from ..layers import PACKAGE
+
+logger = logging.getLogger(__name__)
 
 
 class StepDecay(keras.callbacks.Callback):
@@ -166,7 +169,7 @@ class BackboneSchedule(keras.callbacks.Callback):
         scale = self.scale(epoch, optimizer)
         optimizer.set_backbone_scale(scale)
         if epoch == self.freeze_epochs and self.freeze_epochs > 0:
-            print(f"Epoch {epoch + 1}: backbone unfrozen (rate x {scale:g} of the head's)")
+            logger.info(f"Epoch {epoch + 1}: backbone unfrozen (rate x {scale:g} of the head's)")
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:

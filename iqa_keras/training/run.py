@@ -27,6 +27,7 @@ bias-aware run lives in the task object (:mod:`.tasks`); several
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import tempfile
 import time
@@ -47,6 +48,8 @@ from .optimizers import make_optimizer, schedule_callbacks
 from .strategy import adapt_to_workers, make_strategy, shard_by_worker, worker_label, writes_run_folder
 from .tasks import task_for
 
+logger = logging.getLogger(__name__)
+
 
 def _initial_weights(model: keras.Model, path_text: str, source: str) -> None:
     path = Path(path_text)
@@ -61,7 +64,7 @@ def _initial_weights(model: keras.Model, path_text: str, source: str) -> None:
         raise ConfigError(
             f"{source}: train.initial_weights: {path} does not fit {model.name}: {error}"
         ) from None
-    print(f"Initial weights from {path}")
+    logger.info(f"Initial weights from {path}")
 
 
 def build_compiled_model(config: Config, strategy=None) -> keras.Model:
@@ -111,7 +114,7 @@ def _open_run_folder(run_dir: Path, config: Config, resuming: bool) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
     for folder in (run_dir, run_dir / "plots"):
         for stale in remove_stale_temporaries(folder):
-            print(f"Removed {stale}, left by an interrupted save")
+            logger.info(f"Removed {stale}, left by an interrupted save")
     if not resuming:
         atomic_write_text(run_dir / "config.toml", config.text)
 
@@ -130,7 +133,7 @@ def train(config: Config, run_dir: str | Path | None = None) -> Path:
     data = task.prepare(prepare_data(config))
     pipelines = make_pipelines(config, data)
     counts = ", ".join(f"{role} {len(df)}" for role, df in data.records.items())
-    print(f"Run folder {run_dir}; pairs: {counts}" + (f" ({worker})" if worker else ""))
+    logger.info(f"Run folder {run_dir}; pairs: {counts}" + (f" ({worker})" if worker else ""))
 
     # A worker other than the chief writes its callbacks' files to a temporary folder, never to run_dir.
     out_dir = run_dir if writer else Path(tempfile.mkdtemp(prefix="iqa-keras-worker-"))
@@ -159,9 +162,11 @@ def train(config: Config, run_dir: str | Path | None = None) -> Path:
             HistoryCSV(out_dir / "history.csv", initial_epoch),
             RunState(out_dir, stateful),
         ]
+        if config.train.tensorboard:  # last, so that its epoch logs hold every metric the callbacks above added
+            callbacks.append(keras.callbacks.TensorBoard(log_dir=str(out_dir / "tensorboard"), write_graph=False))
         stopped = stopper.patience > 0 and stopper.wait >= stopper.patience
         if initial_epoch:
-            print(f"Resuming after epoch {initial_epoch} of {config.train.epochs}")
+            logger.info(f"Resuming after epoch {initial_epoch} of {config.train.epochs}")
         if initial_epoch < config.train.epochs and not stopped:
             started = time.time()
             model.fit(
@@ -176,14 +181,14 @@ def train(config: Config, run_dir: str | Path | None = None) -> Path:
                 shuffle=False,  # the pipeline shuffles, seeded
                 verbose=config.train.verbose,
             )
-            print(f"Training took {time.time() - started:.0f} s")
+            logger.info(f"Training took {time.time() - started:.0f} s")
         else:
-            print("Run already complete; re-evaluating the best model")
+            logger.info("Run already complete; re-evaluating the best model")
     finally:
         if not writer:
             shutil.rmtree(out_dir, ignore_errors=True)
     if not writer:
-        print(f"{worker}: done; the chief writes {run_dir}")
+        logger.info(f"{worker}: done; the chief writes {run_dir}")
         return run_dir
 
     results = task.evaluate(load_model(run_dir / "best.keras"), data, pipelines, run_dir)
@@ -192,7 +197,7 @@ def train(config: Config, run_dir: str | Path | None = None) -> Path:
     results["score_norm"] = {k: list(v) for k, v in data.score_norm.items()}
     atomic_write_text(run_dir / "metrics.json", json.dumps(results, indent=2))
     val = results["val"]
-    print(
+    logger.info(
         f"Best epoch {results['best_epoch']}: val SRCC {val['srcc']:.4f}, PLCC {val['plcc']:.4f}, "
         f"KRCC {val['krcc']:.4f}, RMSE {val['rmse']:.4f} -> {run_dir / 'best.keras'}"
     )

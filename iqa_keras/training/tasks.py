@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 import keras
 import numpy as np
@@ -28,6 +29,8 @@ from ..scales import histogram_moments
 from .bias import training_pipelines
 from .data import PreparedData, pipeline_options
 from .evaluate import evaluate_histograms, evaluate_scores
+
+logger = logging.getLogger(__name__)
 
 
 class ScoreTask:
@@ -107,7 +110,7 @@ class HistogramTask(ScoreTask):
             records[role] = table.assign(**{c: columns[:, i] for i, c in enumerate(HISTOGRAM_COLUMNS)})
         summary = ", ".join(f"{label}: {self.modes.get(label, '?')} on [{s.low:g}, {s.high:g}] -> bins 1..10"
                             for label, s in self.scales.items())
-        print(f"NIMA targets: {summary}")
+        logger.info(f"NIMA targets: {summary}")
         return dataclasses.replace(data, records=records, target_columns=list(HISTOGRAM_COLUMNS))
 
     @property

@@ -1,6 +1,7 @@
 """A small text progress bar on stderr (stdout stays clean for results)."""
 from __future__ import annotations
 
+import logging
 import sys
 import time
 
@@ -18,7 +19,18 @@ class ProgressBar:
         self.interactive = bool(getattr(self.stream, "isatty", lambda: False)())
         self._last_logged = -1
 
+    @classmethod
+    def for_messages(cls, total: int, unit: str = "items") -> "ProgressBar":
+        """A bar for the library's long steps: drawn only where its messages are shown (see :mod:`.logs`)."""
+        bar = cls(total, unit)
+        bar.quiet = not logging.getLogger("iqa_keras").isEnabledFor(logging.INFO)
+        return bar
+
+    quiet = False
+
     def update(self, done: int) -> None:
+        if self.quiet:
+            return
         if not self.interactive:
             step = max(self.total // 10, 1)
             if done // step == self._last_logged and done != self.total:

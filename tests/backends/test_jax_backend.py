@@ -34,6 +34,7 @@ ARCHITECTURES = {
     "fr_tiled": dict(dense_num=8, tile_size=16, lstm_units=4),
     "nima": dict(alpha=0.35),
     "nima_regression": dict(alpha=0.35, features=8),
+    "nima_regression+local_contrast": dict(alpha=0.35, features=8, normalize="local_contrast"),  # builder+variant
     "resnet18": dict(width=8),
     "ranking16": dict(),
 }
@@ -69,8 +70,9 @@ def outputs(tmp_path_factory):
     inputs = {}
     for name, options in ARCHITECTURES.items():
         keras.utils.set_random_seed(0)
-        model = (iqa_keras.build_model(name, **options) if name == "ranking16"
-                 else iqa_keras.build_model(name, input_size=32, **options))
+        builder = name.split("+")[0]
+        model = (iqa_keras.build_model(builder, **options) if builder == "ranking16"
+                 else iqa_keras.build_model(builder, input_size=32, **options))
         _redraw(model, rng)
         iqa_keras.save_model(model, folder / f"{name}.keras")
         for i, tensor in enumerate(model.inputs):

@@ -118,7 +118,8 @@ def test_train_script_writes_weights_and_test_script_reports(tmp_path, capsys):
                            "--batch-size", "256", "--validation-samples", "256", "--no-test"])
     assert output.is_file() and output.stat().st_size < 3_000_000
     status = _script("test").main(["--weights", str(output), "--pairs", "20"])
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out + captured.err  # the training messages on stderr, the report on stdout
     assert "val MAE" in printed and "N(0, 1)" in printed and "U(-10, 10)" in printed and "ties" in printed
     assert status == 1  # 1024 training vectors are far from enough
     with pytest.raises(ValueError, match="weights.h5"):

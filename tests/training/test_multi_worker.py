@@ -41,7 +41,7 @@ def _train(config, run_dir, env, *extra, timeout=600):
     command = [sys.executable, "-m", "iqa_keras.cli", "train", str(config), "--out", str(run_dir), *extra]
     result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout
+    return result.stdout + result.stderr  # the chief's messages on stderr, the other worker's relayed to stdout
 
 
 def _layer_arrays(path):

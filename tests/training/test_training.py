@@ -77,7 +77,7 @@ def test_sigkill_after_first_epoch_then_resume_runs_each_epoch_once(tmp_path, em
 
     result = subprocess.run(_train_command(config, run_dir), capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    assert f"Resuming after epoch {done} of 4" in result.stdout
+    assert f"Resuming after epoch {done} of 4" in result.stderr  # messages go to stderr, results to stdout
     assert _history_epochs(run_dir) == [0, 1, 2, 3]
     assert json.loads(state.read_text())["epochs_done"] == 4
 
@@ -92,3 +92,26 @@ def test_resuming_with_another_config_is_refused(tmp_path, embedded_cache):
     (run_dir / "state.json").write_text('{"epochs_done": 1, "callbacks": {}}')
     with pytest.raises(ConfigError, match="different config"):
         train(load_config(_config(tmp_path, embedded_cache, epochs=1)), run_dir)
+
+
+def test_tensorboard_logs_hold_every_epoch_and_the_validation_figures(tmp_path, embedded_cache):
+    import tensorflow as tf
+
+    from iqa_keras.config import load_config
+    from iqa_keras.training import train
+
+    config = write_config(tmp_path / "tb.toml", tiny_config(embedded_cache, train={"epochs": 2, "tensorboard": True}))
+    run_dir = train(load_config(config), tmp_path / "run")
+    logged = {}  # (writer folder, tag) -> {epoch: value}
+    for events in (run_dir / "tensorboard").rglob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(events)):
+            for value in event.summary.value:
+                number = float(tf.make_ndarray(value.tensor)) if value.HasField("tensor") else value.simple_value
+                logged.setdefault((events.parent.name, value.tag), {})[event.step] = number
+    with open(run_dir / "history.csv", newline="") as handle:
+        history = list(csv.DictReader(handle))
+    assert logged[("train", "epoch_loss")].keys() == {0, 1}
+    # Keras files val_* figures under the validation writer without the prefix.
+    for epoch, row in enumerate(history):
+        assert logged[("validation", "epoch_srcc")][epoch] == pytest.approx(float(row["val_srcc"]), abs=1e-6)
+        assert logged[("validation", "epoch_main")][epoch] == pytest.approx(float(row["val_main"]), abs=1e-6)

@@ -7,6 +7,7 @@ run's saved weights, not against the code's own logs.
 """
 import csv
 import json
+import logging
 import subprocess
 import sys
 import textwrap
@@ -193,7 +194,7 @@ class Interrupted(Exception):
     """Stands for a kill right after an epoch's state was saved."""
 
 
-def test_resume_restores_the_estimated_biases(tmp_path, embedded_cache, monkeypatch, capsys):
+def test_resume_restores_the_estimated_biases(tmp_path, embedded_cache, monkeypatch, caplog):
     from iqa_keras import training
     import iqa_keras.training.run  # noqa: F401  (patched below)
     from iqa_keras.training.callbacks import RunState
@@ -230,9 +231,9 @@ def test_resume_restores_the_estimated_biases(tmp_path, embedded_cache, monkeypa
     assert seen["done"] == 0 and np.allclose(seen["biases"], IDENTITY)  # the first start began from identity
 
     InterruptedRunState.interrupt = False
-    capsys.readouterr()
-    training.train(config, run_dir)
-    assert "Resuming after epoch 1 of 2" in capsys.readouterr().out
+    with caplog.at_level(logging.INFO, logger="iqa_keras"):
+        training.train(config, run_dir)
+    assert "Resuming after epoch 1 of 2" in caplog.text
     assert seen["done"] == 1 and seen["started"] == 0 and seen["same_loss"]
     np.testing.assert_allclose(seen["biases"], stored, rtol=1e-6)  # the compiled loss starts from them
     _, rows = _history(run_dir)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from pathlib import Path
@@ -12,6 +13,8 @@ from .figures import draw_figures
 from .images import CropSampler, build_split, centre_crops, grid_crops, load_references, predict_images, random_crops
 from .options import ExperimentOptions, check_options
 from .tables import MOS_RANGE, experiment_tables, reference_biases, true_bias
+
+logger = logging.getLogger(__name__)
 
 
 def _keras_callbacks():
@@ -112,9 +115,9 @@ def _keras_callbacks():
 
         def on_epoch_end(self, epoch, logs=None):
             note = " (biases updated)" if self.updater.started else ""
-            print(f"epoch {epoch + 1}/{self.epochs}: loss {logs.get('loss', float('nan')):.4f}  "
-                  f"train r {logs['train_r']:.3f}  val r {logs['val_r']:.3f}  val RMSE {logs['val_rmse']:.3f}  "
-                  f"[{logs['elapsed_s']:.0f} s]{note}", flush=True)
+            logger.info(f"epoch {epoch + 1}/{self.epochs}: loss {logs.get('loss', float('nan')):.4f}  "
+                        f"train r {logs['train_r']:.3f}  val r {logs['val_r']:.3f}  val RMSE {logs['val_rmse']:.3f}  "
+                        f"[{logs['elapsed_s']:.0f} s]{note}")
 
     return ValidationScores, BestSnapshot, Clock, ResultsCSV, Progress
 
@@ -175,8 +178,8 @@ def run_experiment(options: ExperimentOptions) -> dict:
     db_index = np.array([datasets.index(d) for d in train.db])
     source = "embedded photos" if options.refs is None else options.refs
     if options.verbose:
-        print(f"bias-blur: {len(train.images)} training images ({', '.join(datasets)}) and "
-              f"{len(val.images)} validation images from {source}; blurred in {time.time() - started:.1f} s")
+        logger.info(f"bias-blur: {len(train.images)} training images ({', '.join(datasets)}) and "
+                    f"{len(val.images)} validation images from {source}; blurred in {time.time() - started:.1f} s")
 
     keras.utils.set_random_seed(options.seed)
     model = build_model("resnet18", input_size=options.crop_size, width=options.width,
@@ -220,8 +223,8 @@ def run_experiment(options: ExperimentOptions) -> dict:
         callbacks += [ResultsCSV(out / "results.csv", initial_epoch), RunState(out, stateful)]
     stopped = stopper.patience > 0 and stopper.wait >= stopper.patience
     if initial_epoch and options.verbose:
-        print(f"Resuming after epoch {initial_epoch}; biases started at epoch "
-              f"{'-' if updater.started_epoch is None else updater.started_epoch + 1}")
+        logger.info(f"Resuming after epoch {initial_epoch}; biases started at epoch "
+                    f"{'-' if updater.started_epoch is None else updater.started_epoch + 1}")
     if initial_epoch < options.epochs and not stopped:
         model.fit(sampler.dataset(), epochs=options.epochs, initial_epoch=initial_epoch,
                   steps_per_epoch=sampler.steps(), callbacks=callbacks, shuffle=False, verbose=0)
@@ -243,9 +246,9 @@ def run_experiment(options: ExperimentOptions) -> dict:
         summary["figures"] = [str(p) for p in figures]
         atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
     if options.verbose:
-        print(f"Best validation r {summary['best_val_r']:.4f} at epoch {summary['best_epoch']} of "
-              f"{epochs_run} (RMSE {summary['val_rmse_at_best']:.3f}); training took {clock.elapsed:.0f} s"
-              + (f"; results in {out}" if out is not None else ""))
+        logger.info(f"Best validation r {summary['best_val_r']:.4f} at epoch {summary['best_epoch']} of "
+                    f"{epochs_run} (RMSE {summary['val_rmse_at_best']:.3f}); training took {clock.elapsed:.0f} s"
+                    + (f"; results in {out}" if out is not None else ""))
     return summary
 
 
