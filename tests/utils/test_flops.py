@@ -90,6 +90,16 @@ def test_matches_tensorflow_profiler_for_fr_simple():
     assert ours < total < 1.01 * ours
 
 
+def test_nested_backbone_matches_tensorflow_profiler():
+    # The no-reference preset's network: a MobileNetV2 (alpha 0.5) nested as the layer "backbone".
+    model = build_model("nima_regression", input_size=96, backbone="MobileNetV2", alpha=0.5, features=128)
+    ours = count_flops(model)
+    assert profiler_flops(model, ["Conv2D", "DepthwiseConv2dNative", "MatMul"]) == pytest.approx(ours, rel=0.001)
+    # Besides, the profiler counts the unfused inference BatchNorm (Mul, AddV2, Rsqrt) and the residual sums,
+    # which weigh more next to depthwise convolutions: about +4%.
+    assert ours < profiler_flops(model) < 1.06 * ours
+
+
 def test_fr_simple_model1_at_288_is_1_54_gflop():
     hyper = tomllib.loads((CONFIGS / "fr_simple_model1.toml").read_text())["model"]
     hyper.pop("architecture")
