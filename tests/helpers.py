@@ -100,6 +100,24 @@ def write_config(path, sections: dict) -> Path:
 
 
 # ---------------------------------------------------------------- models
+def redraw_weights(model, rng):
+    """Kernels ~ N(0, 1 / fan-in) (activations neither vanish nor saturate); the rest near their usual values."""
+    for weight in model.weights:
+        shape = tuple(weight.shape)
+        if len(shape) >= 2:
+            fan_in = np.prod(shape[:2] if "depthwise" in weight.path else shape[:-1])
+            value = rng.normal(0.0, 1.0 / np.sqrt(fan_in), shape)
+        elif "variance" in weight.path:
+            value = rng.uniform(0.5, 1.5, shape)
+        elif "gamma" in weight.path:
+            value = 1.0 + rng.normal(0.0, 0.1, shape)
+        elif weight.path.endswith("bias"):
+            value = rng.normal(0.0, 0.01, shape)
+        else:
+            value = rng.normal(0.0, 0.1, shape)
+        weight.assign(value.astype("float32"))
+
+
 def assert_keras_round_trip(model, path, inputs, atol=0.0):
     """Saves ``model`` with ``iqa_keras.save_model``, loads it back, and checks outputs and ModelInfo agree.
 

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import iqa_keras
+from helpers import redraw_weights
 
 pytestmark = [
     pytest.mark.backends,
@@ -45,24 +46,6 @@ LOSSES = {
 }
 
 
-def _redraw(model, rng):
-    """Kernels ~ N(0, 1 / fan-in) (activations neither vanish nor saturate); the rest near their usual values."""
-    for weight in model.weights:
-        shape = tuple(weight.shape)
-        if len(shape) >= 2:
-            fan_in = np.prod(shape[:2] if "depthwise" in weight.path else shape[:-1])
-            value = rng.normal(0.0, 1.0 / np.sqrt(fan_in), shape)
-        elif "variance" in weight.path:
-            value = rng.uniform(0.5, 1.5, shape)
-        elif "gamma" in weight.path:
-            value = 1.0 + rng.normal(0.0, 0.1, shape)
-        elif weight.path.endswith("bias"):
-            value = rng.normal(0.0, 0.01, shape)
-        else:
-            value = rng.normal(0.0, 0.1, shape)
-        weight.assign(value.astype("float32"))
-
-
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("backends")
@@ -73,7 +56,7 @@ def outputs(tmp_path_factory):
         builder = name.split("+")[0]
         model = (iqa_keras.build_model(builder, **options) if builder == "ranking16"
                  else iqa_keras.build_model(builder, input_size=32, **options))
-        _redraw(model, rng)
+        redraw_weights(model, rng)
         iqa_keras.save_model(model, folder / f"{name}.keras")
         for i, tensor in enumerate(model.inputs):
             scale = 255.0 if len(tensor.shape) == 4 else 1.0
