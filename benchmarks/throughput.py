@@ -84,13 +84,14 @@ def build(section: dict):
     return build_model(section["architecture"], input_size=section["input_size"], **hyper)
 
 
-def build_for_training(section: dict):
+def build_for_training(section: dict, precision: str = "fp32"):
     """The model compiled as ``iqa-keras train`` would for fr_simple_model1.toml with this [model] table."""
     from iqa_keras.config import config_from_dict
     from iqa_keras.training.run import build_compiled_model
 
     raw = config_table("fr_simple_model1.toml")
     raw["model"] = section
+    raw.setdefault("train", {})["precision"] = "mixed_bfloat16" if precision == "bf16" else "float32"
     return build_compiled_model(config_from_dict(raw, "fr_simple_model1.toml with the benchmark's [model]"))
 
 
@@ -151,6 +152,10 @@ def measure_model(name: str, args, reference_flops: int, folder: str) -> list[Ro
     keras.utils.set_random_seed(args.seed)
     model = build(section)
     flops = count_flops(model)
+    if args.precision == "bf16":
+        from iqa_keras.utils.precision import set_precision
+
+        set_precision(model, "bf16")
     # Work per round: --pairs of fr_simple's work, in whole batches (a cheap model does up to 4x the pairs).
     scale = float(np.clip(reference_flops / flops, 0.0, 4.0)) * args.pairs
     unit = "pairs" if full_reference else "images"
@@ -161,7 +166,7 @@ def measure_model(name: str, args, reference_flops: int, folder: str) -> list[Ro
     inputs = lambda n: [x[:n] for x in images] if full_reference else images[1][:n]  # noqa: E731
 
     if "train" in args.work and full_reference:
-        trainer = build_for_training(section)
+        trainer = build_for_training(section, args.precision)
         batch = [x[:TRAIN_BATCH] for x in images]
         targets = rng.uniform(0, 1, (TRAIN_BATCH, 1)).astype("float32")
         data = tf.data.Dataset.from_tensors((tuple(batch), targets)).repeat()
@@ -180,7 +185,7 @@ def measure_model(name: str, args, reference_flops: int, folder: str) -> list[Ro
     for tta in ("ntire", "none") if full_reference else ("none",):
         if tta not in args.work:
             continue
-        scorer = Scorer(model, tta=tta)
+        scorer = Scorer(model, tta=tta, precision=args.precision)
         copies = len(scorer.augmentations)
         n = max(1, round(scale / 8)) if tta == "ntire" else max(1, round(scale))
         if full_reference:
@@ -260,6 +265,9 @@ def main(argv=None) -> int:
                         help="folder sizes of the peak-memory measurement (default 100 1000)")
     parser.add_argument("--memory-tta", default="none", help="TTA of the peak-memory runs (default none)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                        help="arithmetic of every row: fp32, or bf16 (mixed_bfloat16 training, bf16 predict and "
+                        "Scorer); the ceiling stays the fp32 matmul rate (default fp32)")
     args = parser.parse_args(argv)
     if args.rounds < 1 or args.pairs < 1:
         parser.error("--rounds and --pairs must be positive")
@@ -275,7 +283,7 @@ def main(argv=None) -> int:
     print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, iqa_keras from {Path(iqa_keras.__file__).parent}; "
           f"{os.cpu_count()} CPU cores; threads intra-op {tf.config.threading.get_intra_op_parallelism_threads()}, "
           f"inter-op {tf.config.threading.get_inter_op_parallelism_threads()} (0: TensorFlow's choice); "
-          f"load average {os.getloadavg()[0]:.2f} at start", flush=True)
+          f"load average {os.getloadavg()[0]:.2f} at start; networks in {args.precision}", flush=True)
     rates = matmul_ceiling(args.matmul_size, args.matmul_repeats, args.rounds)
     ceiling = statistics.median(rates)
     print(f"ceiling: float32 matmul {args.matmul_size}x{args.matmul_size}: {spread(rates).strip()} GFLOP/s "

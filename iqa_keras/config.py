@@ -138,6 +138,7 @@ class TrainSection:
     steps_per_epoch: Optional[int] = None  # None: one pass over the training pairs
     verbose: int = 2
     freeze_backbone_epochs: int = 0  # NIMA: first epochs with the backbone frozen (its rate 0)
+    precision: str = "float32"  # "mixed_bfloat16": bfloat16 arithmetic on float32 weights (utils.precision)
     tensorboard: bool = False  # TensorBoard logs (the epoch logs, validation SRCC/PLCC included) in RUN/tensorboard
 
 
@@ -260,6 +261,7 @@ OPEN_SECTIONS = {"model": "hyper_parameters", "loss": "options"}
 CHOICES = {
     "train.strategy": ("default", "mirrored", "multi_worker"),
     "train.monitor_mode": ("max", "min"),
+    "train.precision": ("float32", "mixed_bfloat16"),
     "optimizer.name": ("adam",),
     "dataset.split": ("auto", "official", "content", "train", "val", "test"),
     "dataset.crop": ("center", "random", "pad"),

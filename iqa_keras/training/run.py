@@ -42,6 +42,7 @@ from ..model_io import load_model
 from ..registry import LOSSES
 from ..utils.atomic import atomic_write_text, remove_stale_temporaries
 from ..utils.paths import check_output_dir
+from ..utils.precision import set_precision
 from .callbacks import BestModelCheckpoint, EarlyStopping, EpochPlots, HistoryCSV, RunState, StopOnNonFiniteLoss
 from .data import make_pipelines, prepare_data
 from .optimizers import make_optimizer, schedule_callbacks
@@ -76,6 +77,8 @@ def build_compiled_model(config: Config, strategy=None) -> keras.Model:
         )
         if config.train.initial_weights:
             _initial_weights(model, config.train.initial_weights, config.source)
+        if config.train.precision != "float32":
+            set_precision(model, config.train.precision)
         loss = LOSSES.get(config.loss.name)(**config.loss.options)
         model.compile(optimizer=make_optimizer(config, model), loss=loss)
     return model
