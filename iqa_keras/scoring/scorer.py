@@ -193,11 +193,15 @@ def _make_batch_fn(models: list[keras.Model], size: int, augmentations: Sequence
         if plain:
             return ensemble(ref, dist)
         refs, dists = augment_pairs(ref, dist, augmentations)  # (A, N, S, S, 3)
-        # Every copy in one model call (A x N patches): a few large convolutions keep both cores busier
-        # than A small ones in sequence.
-        flat = [size, size, 3]
-        per_copy = ensemble(tf.reshape(refs, [-1, *flat]), tf.reshape(dists, [-1, *flat]))
-        return tf.reduce_mean(tf.reshape(per_copy, [len(augmentations), -1]), axis=0)
+        # One copy at a time: running all A x N patches in one call was measured slower on a 2-core CPU
+        # (fr_simple, 22 copies of 8 patches: 1.85 against 2.10 pairs/s; docs/performance.md).
+        per_copy = tf.map_fn(
+            lambda pair: ensemble(pair[0], pair[1]),
+            (refs, dists),
+            fn_output_signature=tf.TensorSpec([None], tf.float32),
+            parallel_iterations=1,
+        )
+        return tf.reduce_mean(per_copy, axis=0)
 
     return score_batch
 
