@@ -47,7 +47,7 @@ from ..data.pipeline import fit_to_size_numpy
 from ..model_io import ModelInfo, infer_info, load_model
 from ..resources import shipped_dir
 from ..scales import histogram_moments
-from ..utils.precision import policy_name, set_precision
+from ..utils.precision import computes_in, policy_name, set_precision
 from .patches import ImagePatches, PatchGrid, StackedPatches, patch_grid
 from .pooling import check_pooling, patch_weights, pool_scores
 from .tta import Augmentation, augment_pairs, resolve_tta
@@ -244,9 +244,8 @@ class Scorer:
             raise ValueError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
         self.precision = policy_name(precision)  # checked before any model is read
         self.models, self.model_names = load_models(models)
-        for model in self.models:
-            if self.precision != "float32" or any(
-                    layer.compute_dtype != "float32" for layer in model._flatten_layers(include_self=False)):
+        for model in self.models:  # a caller's model object is changed only when it computes otherwise
+            if not computes_in(model, self.precision):
                 set_precision(model, self.precision)
         self.augmentations = resolve_tta(tta)
         self.stride = stride

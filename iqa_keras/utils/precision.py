@@ -32,6 +32,15 @@ def _output_layers(model: keras.Model) -> set[int]:
     return ids
 
 
+def computes_in(model: keras.Model, precision: str) -> bool:
+    """True when every layer of ``model`` already computes as ``set_precision(model, precision)`` would leave it."""
+    policy = policy_name(precision)
+    keep_float32 = _output_layers(model)
+    return all(layer.dtype_policy.name == ("float32" if id(layer) in keep_float32 else policy)
+               for layer in model._flatten_layers(include_self=False, recursive=True)
+               if not isinstance(layer, keras.layers.InputLayer))
+
+
 def set_precision(model: keras.Model, precision: str) -> keras.Model:
     """Sets the compute precision of every layer of ``model`` (nested ones too) in place; returns it."""
     policy = policy_name(precision)
